@@ -1,0 +1,36 @@
+"""The sync class: ``ccxt_htx_tpsl.htx``, a drop-in for ``ccxt.htx``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ccxt
+
+from ._core import TpslCancelMixin
+
+
+class htx(TpslCancelMixin, ccxt.htx):  # noqa: N801 - ccxt names exchange classes by their id
+    """``ccxt.htx`` plus :meth:`cancel_isolated_tpsl_orders`."""
+
+    def cancel_isolated_tpsl_orders(self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> list[Any]:
+        """
+        cancel isolated-margin take-profit / stop-loss orders, reporting every id's outcome
+
+        https://www.htx.com/en-us/opend/newApiPages/?id=8cb87bc0-77b5-11ed-9966-0242ac110003
+
+        :param str[]|str|int ids: order ids (str or int), one id, or a comma-joined string; duplicates are folded
+        :param str symbol: unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT') of a USDT-margined perpetual
+        :param dict [params]: extra parameters merged into every request body
+        :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id, in the
+            caller's order, ``status`` 'canceled', 'failed', 'closed' or None (unknown)
+        """
+        order_ids = self._tpsl_check_arguments(ids, symbol)
+        self.load_markets()
+        plan = self._tpsl_plan(order_ids, symbol, params)  # type: ignore[arg-type]
+        return self._tpsl_result(plan, [self._tpsl_send(request) for request in plan.requests])
+
+    def _tpsl_send(self, request: dict[str, Any]) -> Any:
+        try:
+            return self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel(request)
+        except ccxt.BaseError as error:
+            return error
