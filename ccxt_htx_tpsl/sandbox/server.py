@@ -1,0 +1,197 @@
+"""The aiohttp application: gateway faults, signature checks, rate limits, routes and records.
+
+A request goes: fault injection (like a CDN in front of HTX) -> route -> for private endpoints,
+signature v2 -> per key and endpoint rate limit -> the endpoint. Every reply, faulted or not,
+is recorded and carries the ``X-HTX-TPSL-Sandbox`` header so recordings say where they came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from . import auth, contracts
+from .endpoints import PRIVATE, Action
+from .errors import INPUT_ERROR, RATE_LIMITED, HtxError, Json, error_body, now_ms, ok_body
+from .faults import Fault, FaultInjector, gateway_page
+from .ratelimit import RateDecision, SlidingWindowLimiter
+from .records import RequestLog, RequestRecord, order_ids_in
+from .state import OrderBook
+
+SANDBOX_HEADER = 'X-HTX-TPSL-Sandbox'
+SANDBOX_HEADER_VALUE = 'ccxt_htx_tpsl.sandbox'
+PRIVATE_PREFIX = '/linear-swap-api/v1/'
+PUBLIC_RATE_LIMIT = (240, 3000)  # per IP, what HTX's public contract endpoints report
+
+
+@dataclass
+class SandboxContext:
+    """Everything the handlers share; owned by :class:`Sandbox`."""
+
+    book: OrderBook
+    credentials: Mapping[str, str]
+    limiter: SlidingWindowLimiter
+    max_skew_seconds: float
+    reset_style: str = 'epoch'
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    log: RequestLog = field(default_factory=RequestLog)
+    public_limiter: SlidingWindowLimiter = field(
+        default_factory=lambda: SlidingWindowLimiter(*PUBLIC_RATE_LIMIT))
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def pause(self, seconds: float | None) -> None:
+        """Sleep ``seconds``, cut short when the server stops."""
+        if seconds:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    def rate_headers(self, decision: RateDecision) -> dict[str, str]:
+        """The ``ratelimit-*`` headers of a decision, in the configured reset style."""
+        return decision.headers(self.reset_style)
+
+
+@dataclass
+class _Note:
+    """What a handler tells the recording middleware about its request."""
+
+    arrival: float
+    err_code: int | None = None
+
+
+_NOTE: ContextVar[_Note] = ContextVar('htx_sandbox_request')
+
+
+def _json(payload: Json, headers: Mapping[str, str] | None = None, status: int = 200) -> web.Response:
+    note = _NOTE.get(None)
+    if note is not None and payload.get('status') == 'error':
+        note.err_code = payload.get('err_code')
+    text = json.dumps(payload, ensure_ascii=False, separators=(',', ':'))
+    return web.Response(text=text, status=status, headers=headers, content_type='application/json')
+
+
+def _spring_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """HTX's gateway answer for unknown paths and wrong methods (a Spring Boot error body)."""
+    stamp = datetime.now(UTC).isoformat(timespec='milliseconds')
+    body = {'timestamp': stamp, 'status': exc.status, 'error': exc.reason, 'path': request.path}
+    headers = {'Allow': exc.headers['Allow']} if 'Allow' in exc.headers else None
+    return _json(body, headers, exc.status)
+
+
+def _fault_reply(fault: Fault) -> web.Response:
+    if fault.http_status is not None:
+        headers = {'Server': 'cloudflare', 'CF-RAY': f'{time.time_ns() & 0xFFFFFFFFFFFF:x}-SANDBOX'}
+        return web.Response(text=gateway_page(fault.http_status), status=fault.http_status,
+                            headers=headers, content_type='text/html')
+    return _json(error_body(fault.err_code or 0, fault.message))
+
+
+def _endpoint(path: str) -> str:
+    return path.rstrip('/').rsplit('/', 1)[-1]
+
+
+async def _body_order_ids(request: web.Request) -> list[str]:
+    try:
+        return order_ids_in(await request.read())
+    except web.HTTPException:  # e.g. a body over aiohttp's size limit
+        return []
+
+
+def _gateway(ctx: SandboxContext) -> Middleware:
+    @web.middleware
+    async def gateway(request: web.Request, handler: Handler) -> web.StreamResponse:
+        note = _Note(time.monotonic())
+        token = _NOTE.set(note)
+        try:
+            fault = ctx.faults.take(_endpoint(request.path))
+            late = None
+            if fault is not None and fault.replaces_reply:
+                await ctx.pause(fault.delay)
+                response: web.StreamResponse = _fault_reply(fault)
+            else:
+                late = fault.delay if fault is not None else None
+                try:
+                    response = await handler(request)
+                except web.HTTPException as exc:
+                    response = _spring_error(request, exc)
+        finally:
+            _NOTE.reset(token)
+        response.headers[SANDBOX_HEADER] = SANDBOX_HEADER_VALUE
+        ctx.log.append(RequestRecord(
+            note.arrival, request.method, request.path, request.query.get('AccessKeyId'),
+            _endpoint(request.path), response.status, note.err_code, await _body_order_ids(request)))
+        await ctx.pause(late)  # a slow reply: the request took effect, the answer comes late
+        return response
+
+    return gateway
+
+
+async def _json_body(request: web.Request) -> Json:
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise HtxError(INPUT_ERROR) from None
+    if not isinstance(body, dict):
+        raise HtxError(INPUT_ERROR)
+    return body
+
+
+def _private(ctx: SandboxContext, endpoint: str, action: Action) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        arrival = _NOTE.get().arrival
+        try:
+            api_key = auth.verify(request.method, request.host, request.path, request.query.items(),
+                                  ctx.credentials, time.time(), ctx.max_skew_seconds)
+        except auth.AuthError as exc:
+            presented = ctx.limiter.peek((request.query.get('AccessKeyId'), endpoint), arrival)
+            return _json(error_body(exc.code, exc.msg), ctx.rate_headers(presented))
+        decision = ctx.limiter.acquire((api_key, endpoint), arrival)
+        headers = ctx.rate_headers(decision)
+        if not decision.allowed:
+            return _json(error_body(RATE_LIMITED), headers)
+        try:
+            payload = ok_body(action(ctx.book, api_key, await _json_body(request)))
+        except HtxError as exc:
+            payload = error_body(exc.code, exc.msg)
+        return _json(payload, headers)
+
+    return handle
+
+
+def _contract_info(ctx: SandboxContext) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        decision = ctx.public_limiter.acquire(request.remote, _NOTE.get().arrival)
+        headers = ctx.rate_headers(decision)
+        if not decision.allowed:
+            return _json(error_body(RATE_LIMITED), headers)
+        try:
+            return _json(ok_body(contracts.contract_info(request.query)), headers)
+        except HtxError as exc:
+            return _json(error_body(exc.code, exc.msg), headers)
+
+    return handle
+
+
+async def _timestamp(request: web.Request) -> web.StreamResponse:
+    return _json({'status': 'ok', 'ts': now_ms()})
+
+
+def build_app(ctx: SandboxContext) -> web.Application:
+    """The sandbox's aiohttp application over ``ctx``."""
+    app = web.Application(middlewares=[_gateway(ctx)])
+    app.router.add_get('/api/v1/timestamp', _timestamp)
+    app.router.add_get(PRIVATE_PREFIX + 'swap_contract_info', _contract_info(ctx))
+    for endpoint, action in PRIVATE.items():
+        app.router.add_post(PRIVATE_PREFIX + endpoint, _private(ctx, endpoint, action))
+    return app
