@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccxt.base.errors import (
     ArgumentsRequired,
@@ -27,6 +27,11 @@ from ccxt.base.errors import (
     RateLimitExceeded,
 )
 from ccxt.base.types import Entry
+
+if TYPE_CHECKING:  # ccxt is untyped (Any to mypy); this lets the mixin use Exchange's methods
+    from ccxt.base.exchange import Exchange as _ExchangeBase
+else:
+    _ExchangeBase = object
 
 METHOD = 'cancelIsolatedTpslOrders'
 CANCEL_PATH = 'linear-swap-api/v1/swap_tpsl_cancel'
@@ -59,6 +64,11 @@ _INT64_MAX = 2**63 - 1
 _CREDENTIALS_IN_URL = re.compile(r'((?:AccessKeyId|Signature)=)[^&\s\'"]+')
 
 
+def chunked(ids: list[str]) -> list[list[str]]:
+    """``ids`` in consecutive requests of at most :data:`MAX_IDS_PER_REQUEST`."""
+    return [ids[i:i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)]
+
+
 def scrub(text: str) -> str:
     """Remove the API key and the signature that ccxt puts in URLs (and so in its messages)."""
     return _CREDENTIALS_IN_URL.sub(r'\1***', text)
@@ -74,7 +84,7 @@ class CancelPlan:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
-class TpslCancelMixin:
+class TpslCancelMixin(_ExchangeBase):
     """The I/O-free half of ``cancel_isolated_tpsl_orders``, mixed into ccxt's htx classes.
 
     Methods of ccxt's ``Exchange`` (``safe_*``, ``market``, ``extend``...) are reached through
@@ -90,12 +100,8 @@ class TpslCancelMixin:
 
     RATE_LIMITED_PATHS = frozenset({CANCEL_PATH})
 
-    id: str
-    rateLimit: float
-    options: dict[str, Any]
-
     def describe(self) -> Any:
-        return self.deep_extend(super().describe(), {  # type: ignore[misc]
+        return self.deep_extend(super().describe(), {
             'has': {
                 'cancelIsolatedTpslOrders': True,
             },
@@ -114,9 +120,9 @@ class TpslCancelMixin:
         self, api: Any, method: Any, path: Any, params: Any, config: dict[str, Any] = {}
     ) -> Any:
         """Keep the endpoint at or under 5 requests/s whatever ``rateLimit`` the caller set."""
-        cost = super().calculate_rate_limiter_cost(api, method, path, params, config)  # type: ignore[misc]
+        cost = super().calculate_rate_limiter_cost(api, method, path, params, config)
         if path in self.RATE_LIMITED_PATHS and self.rateLimit > 0:
-            interval = self.safe_number(self.options.get(METHOD, {}), 'minRequestInterval', 205)  # type: ignore[attr-defined]
+            interval = self.safe_number(self.options.get(METHOD, {}), 'minRequestInterval', 205)
             cost = max(cost, interval / self.rateLimit)
         return cost
 
@@ -139,7 +145,7 @@ class TpslCancelMixin:
         it is, and a ``status: "error"`` reply is mapped with the codes ccxt lacks first.
         """
         if not self._tpsl_is_endpoint(url):
-            return super().handle_errors(  # type: ignore[misc]
+            return super().handle_errors(
                 httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody
             )
         status = response.get('status') if isinstance(response, dict) else None
@@ -147,16 +153,16 @@ class TpslCancelMixin:
             return None
         try:
             if status == 'error':
-                code = self.safe_string_2(response, 'err_code', 'err-code')  # type: ignore[attr-defined]
-                self.throw_exactly_matched_exception(  # type: ignore[attr-defined]
+                code = self.safe_string_2(response, 'err_code', 'err-code')
+                self.throw_exactly_matched_exception(
                     TPSL_EXACT_EXCEPTIONS, code, self.id + ' ' + body
                 )
-            return super().handle_errors(  # type: ignore[misc]
+            return super().handle_errors(
                 httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody
             )
         except BaseError as error:
             if status == 'error':
-                error.htx_reply = response  # type: ignore[attr-defined]
+                error.htx_reply = response
             raise
 
     def _tpsl_is_endpoint(self, url: str) -> bool:
@@ -165,8 +171,8 @@ class TpslCancelMixin:
 
     # -- before sending ----------------------------------------------------------------------
 
-    def _tpsl_check_arguments(self, ids: Any, symbol: Any) -> list[str]:
-        """Validate what needs no market data; return the caller's distinct ids, in order."""
+    def _tpsl_check_arguments(self, ids: Any, symbol: Any) -> tuple[list[str], str]:
+        """Validate what needs no market data; return the caller's distinct ids, in order, and the symbol."""
         if symbol is None:
             raise ArgumentsRequired(self.id + ' ' + METHOD + '() requires a symbol argument')
         if not isinstance(symbol, str) or not symbol.strip():
@@ -188,7 +194,7 @@ class TpslCancelMixin:
         distinct: dict[str, None] = {}
         for position, item in enumerate(items):
             distinct.setdefault(self._tpsl_order_id(item, position), None)
-        return list(distinct)
+        return list(distinct), symbol
 
     def _tpsl_order_id(self, item: Any, position: int) -> str:
         where = f'{self.id} {METHOD}() order id at position {position}'
@@ -205,7 +211,7 @@ class TpslCancelMixin:
 
     def _tpsl_market(self, symbol: str) -> dict[str, Any]:
         """The market of ``symbol`` (unified or contract code), if it can hold isolated TP/SL orders."""
-        market: dict[str, Any] = self.market(symbol)  # type: ignore[attr-defined]
+        market: dict[str, Any] = self.market(symbol)
         name = f"{self.id} {METHOD}() {market['symbol']}"
         if market.get('spot'):
             kind = 'spot market'
@@ -219,7 +225,7 @@ class TpslCancelMixin:
             raise BadSymbol(
                 f'{name} is a {kind}; isolated TP/SL orders exist only on USDT-margined perpetual swaps'
             )
-        if self.safe_string(market.get('info'), 'support_margin_mode') == 'cross':  # type: ignore[attr-defined]
+        if self.safe_string(market.get('info'), 'support_margin_mode') == 'cross':
             raise NotSupported(
                 f"{name} ({market['id']}) supports cross margin only, so it has no isolated TP/SL orders"
             )
@@ -231,9 +237,9 @@ class TpslCancelMixin:
         for key in ('contract_code', 'order_id'):
             if key in params:
                 raise BadRequest(f'{self.id} {METHOD}() sets {key} itself; remove it from params')
-        plan = CancelPlan(market, ids, [ids[i:i + MAX_IDS_PER_REQUEST] for i in range(0, len(ids), MAX_IDS_PER_REQUEST)])
+        plan = CancelPlan(market, ids, chunked(ids))
         plan.requests = [
-            self.extend({'contract_code': market['id'], 'order_id': ','.join(chunk)}, params)  # type: ignore[attr-defined]
+            self.extend({'contract_code': market['id'], 'order_id': ','.join(chunk)}, params)
             for chunk in plan.chunks
         ]
         return plan
@@ -256,14 +262,14 @@ class TpslCancelMixin:
                 continue
             parsed = self._tpsl_parse_reply(chunk, outcome)
             if parsed is None:
-                failure = BadResponse(f'{self.id} {METHOD}() unexpected reply: {self.json(outcome)[:300]}')  # type: ignore[attr-defined]
+                failure = BadResponse(f'{self.id} {METHOD}() unexpected reply: {outcome!r:.300}')
                 failures.append((index, failure))
                 orders.update(self._tpsl_failed_chunk(chunk, failure))
             else:
                 orders.update(parsed)
         symbol = plan.market['symbol']
         result = [
-            self.safe_order(self.extend(orders[order_id], {'symbol': symbol}))  # type: ignore[attr-defined]
+            self.safe_order(self.extend(orders[order_id], {'symbol': symbol}))
             for order_id in plan.ids
         ]
         if failures:
@@ -279,9 +285,9 @@ class TpslCancelMixin:
         found: dict[str, dict[str, Any]] = {}
         errors = data.get('errors')
         for item in errors if isinstance(errors, list) else []:
-            order_id = self.safe_string(item, 'order_id') if isinstance(item, dict) else None  # type: ignore[attr-defined]
+            order_id = self.safe_string(item, 'order_id') if isinstance(item, dict) else None
             if order_id in wanted:
-                code = self.safe_string(item, 'err_code')  # type: ignore[attr-defined]
+                code = self.safe_string(item, 'err_code')
                 status = ERROR_CODE_STATUS.get(code or '', 'failed')
                 found[order_id] = {'id': order_id, 'status': status, 'info': item}
         successes = data.get('successes')
@@ -336,5 +342,5 @@ class TpslCancelMixin:
             f'{counts["failed"]} not canceled, {counts[None]} unknown: see .orders]'
         )
         error = type(first)(message)
-        error.orders = orders  # type: ignore[attr-defined]
+        error.orders = orders
         return error

@@ -9,10 +9,12 @@ import ccxt
 from ._core import TpslCancelMixin
 
 
-class htx(TpslCancelMixin, ccxt.htx):  # noqa: N801 - ccxt names exchange classes by their id
+class htx(TpslCancelMixin, ccxt.htx):
     """``ccxt.htx`` plus :meth:`cancel_isolated_tpsl_orders`."""
 
-    def cancel_isolated_tpsl_orders(self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> list[Any]:
+    def cancel_isolated_tpsl_orders(
+        self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
+    ) -> list[Any]:
         """
         cancel isolated-margin take-profit / stop-loss orders, reporting every id's outcome
 
@@ -24,9 +26,9 @@ class htx(TpslCancelMixin, ccxt.htx):  # noqa: N801 - ccxt names exchange classe
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id, in the
             caller's order, ``status`` 'canceled', 'failed', 'closed' or None (unknown)
         """
-        order_ids = self._tpsl_check_arguments(ids, symbol)
+        order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol)
         self.load_markets()
-        plan = self._tpsl_plan(order_ids, symbol, params)  # type: ignore[arg-type]
+        plan = self._tpsl_plan(order_ids, market_symbol, params)
         return self._tpsl_result(plan, [self._tpsl_send(request) for request in plan.requests])
 
     def _tpsl_send(self, request: dict[str, Any]) -> Any:

@@ -29,9 +29,9 @@ class AsyncTpslCancelMixin(TpslCancelMixin):
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id, in the
             caller's order, ``status`` 'canceled', 'failed', 'closed' or None (unknown)
         """
-        order_ids = self._tpsl_check_arguments(ids, symbol)
-        await self.load_markets()  # type: ignore[attr-defined]
-        plan = self._tpsl_plan(order_ids, symbol, params)  # type: ignore[arg-type]
+        order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol)
+        await self.load_markets()
+        plan = self._tpsl_plan(order_ids, market_symbol, params)
         outcomes = await asyncio.gather(*(self._tpsl_send(request) for request in plan.requests))
         return self._tpsl_result(plan, outcomes)
 
@@ -42,5 +42,5 @@ class AsyncTpslCancelMixin(TpslCancelMixin):
             return error
 
 
-class htx(AsyncTpslCancelMixin, ccxt.async_support.htx):  # noqa: N801 - ccxt names exchange classes by their id
+class htx(AsyncTpslCancelMixin, ccxt.async_support.htx):
     """``ccxt.async_support.htx`` plus :meth:`cancel_isolated_tpsl_orders` (a coroutine)."""
