@@ -1,0 +1,325 @@
+"""cancel_isolated_tpsl_orders, replayed from cassettes recorded against the embedded sandbox.
+
+Every test runs twice, for the sync and the async class (the ``flavour`` fixture). ``recording``
+is the sandbox only while recording (``pytest --record-mode=rewrite``); it seeds the orders the
+replayed requests then find. Replays match on method, path, query and body, so a change in what
+the plugin sends fails these tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ccxt
+import pytest
+
+from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox
+
+from .conftest import Run, ids
+
+ORDER_KEYS = {
+    'info', 'id', 'clientOrderId', 'timestamp', 'datetime', 'lastTradeTimestamp', 'symbol', 'type',
+    'timeInForce', 'postOnly', 'side', 'price', 'stopPrice', 'amount', 'cost', 'average', 'filled',
+    'remaining', 'status', 'fee', 'trades',
+}
+SYMBOL = 'BTC/USDT:USDT'
+
+
+def seed(sandbox: Sandbox | None, order_ids: list[str], status: int = 2, contract: str = 'BTC-USDT') -> None:
+    if sandbox is not None:
+        sandbox.add_tpsl_orders(contract, ids=order_ids, status=status)
+
+
+def statuses(orders: list[dict[str, Any]]) -> list[Any]:
+    return [order['status'] for order in orders]
+
+
+def assert_no_credentials(*texts: Any, secrets: tuple[str, ...] = (DEMO_API_KEY, DEMO_SECRET)) -> None:
+    for text in texts:
+        for secret in secrets:
+            assert secret not in str(text)
+
+
+def cancel_requests(cassette: Any) -> list[dict[str, str]]:
+    import json
+
+    return [json.loads(r.body) for r in cassette.requests if r.method == 'POST']
+
+
+@pytest.mark.vcr
+def test_full_success(exchange: Any, run: Run, recording: Sandbox | None, vcr: Any) -> None:
+    wanted = ids(0, 3)
+    seed(recording, wanted)
+    orders = run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    assert [o['id'] for o in orders] == wanted
+    assert statuses(orders) == ['canceled'] * 3
+    for order in orders:
+        assert set(order) >= ORDER_KEYS
+        assert isinstance(order['id'], str)
+        assert order['symbol'] == SYMBOL
+        assert order['info'] == order['id']  # the raw success id
+    assert cancel_requests(vcr) == [{'contract_code': 'BTC-USDT', 'order_id': ','.join(wanted)}]
+
+
+@pytest.mark.vcr
+def test_contract_code_as_symbol_and_int_ids(exchange: Any, run: Run, recording: Sandbox | None) -> None:
+    wanted = ids(10, 2)
+    seed(recording, wanted)
+    orders = run(exchange.cancelIsolatedTpslOrders([int(wanted[0]), wanted[1]], 'BTC-USDT'))
+    assert [o['id'] for o in orders] == wanted  # ints beyond 2**53 come back exact, as str
+    assert statuses(orders) == ['canceled', 'canceled']
+    assert {o['symbol'] for o in orders} == {SYMBOL}
+
+
+@pytest.mark.vcr
+def test_partial_failure_is_a_result(exchange: Any, run: Run, recording: Sandbox | None) -> None:
+    active, cancelled, executed, unknown = ids(20, 4)
+    seed(recording, [active])
+    seed(recording, [cancelled], status=6)
+    seed(recording, [executed], status=4)
+    orders = run(exchange.cancel_isolated_tpsl_orders([unknown, active, cancelled, executed], SYMBOL))
+    assert [o['id'] for o in orders] == [unknown, active, cancelled, executed]
+    assert statuses(orders) == ['failed', 'canceled', 'canceled', 'closed']
+    assert [o['info'].get('err_code') if isinstance(o['info'], dict) else None for o in orders] == [
+        1061, None, 1071, 1063
+    ]
+    assert all(o['info']['order_id'] == o['id'] for o in orders if isinstance(o['info'], dict))
+
+
+@pytest.mark.vcr
+def test_all_ids_failing_is_a_result(exchange: Any, run: Run) -> None:
+    wanted = ids(30, 3)
+    orders = run(exchange.cancel_isolated_tpsl_orders(','.join(wanted), SYMBOL))
+    assert statuses(orders) == ['failed'] * 3
+    assert {o['info']['err_code'] for o in orders} == {1061}
+    assert all(o['info']['err_msg'] for o in orders)
+
+
+@pytest.mark.vcr
+def test_25_ids_go_in_3_requests_of_at_most_10(exchange: Any, run: Run, recording: Sandbox | None, vcr: Any) -> None:
+    wanted = ids(100, 25)
+    seed(recording, wanted)
+    with_duplicates = wanted[:5] + wanted + wanted[3:8]
+    orders = run(exchange.cancel_isolated_tpsl_orders(with_duplicates, SYMBOL))
+    assert [o['id'] for o in orders] == wanted[:5] + wanted[5:]  # duplicates folded, caller's order kept
+    assert statuses(orders) == ['canceled'] * 25
+    sent = cancel_requests(vcr)
+    assert sorted(len(r['order_id'].split(',')) for r in sent) == [5, 10, 10]
+    assert sorted(i for r in sent for i in r['order_id'].split(',')) == sorted(wanted)
+    assert recording or vcr.all_played  # replay: exactly the recorded requests, each once
+
+
+TOP_LEVEL_ERRORS = [
+    (1032, ccxt.RateLimitExceeded),
+    (1052, ccxt.BadRequest),
+    (1004, ccxt.ExchangeNotAvailable),
+    (1000, ccxt.ExchangeNotAvailable),
+    (1001, ccxt.OnMaintenance),
+]
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize(('code', 'error'), TOP_LEVEL_ERRORS, ids=[str(c) for c, _ in TOP_LEVEL_ERRORS])
+def test_top_level_error(
+    exchange: Any, run: Run, recording: Sandbox | None, code: int, error: type[Exception]
+) -> None:
+    wanted = ids(200, 3)
+    seed(recording, wanted)
+    if recording:
+        recording.inject('swap_tpsl_cancel', err_code=code)
+    with pytest.raises(error) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    orders = raised.value.orders  # type: ignore[attr-defined]
+    assert [o['id'] for o in orders] == wanted
+    assert statuses(orders) == ['failed'] * 3  # HTX refused the whole request: nothing was cancelled
+    assert {o['info']['err_code'] for o in orders} == {code}
+    assert_no_credentials(raised.value)
+
+
+@pytest.mark.vcr
+def test_bad_credentials_raise_authentication_error(make_exchange: Any, run: Run, recording: Sandbox | None) -> None:
+    exchange = make_exchange(recording.hostname if recording else '127.0.0.1:9', secret='not-' + DEMO_SECRET)
+    wanted = ids(210, 2)
+    with pytest.raises(ccxt.AuthenticationError) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    assert statuses(raised.value.orders) == ['failed', 'failed']  # type: ignore[attr-defined]
+    assert {o['info']['err_code'] for o in raised.value.orders} == {403}  # type: ignore[attr-defined]
+    assert_no_credentials(raised.value, raised.value.orders, secrets=(DEMO_API_KEY, 'not-' + DEMO_SECRET))  # type: ignore[attr-defined]
+
+
+@pytest.mark.vcr
+def test_html_502_raises_exchange_not_available_with_unknown_outcomes(
+    exchange: Any, run: Run, recording: Sandbox | None
+) -> None:
+    wanted = ids(220, 2)
+    seed(recording, wanted)
+    if recording:
+        recording.inject('swap_tpsl_cancel', http_status=502)
+    with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    orders = raised.value.orders  # type: ignore[attr-defined]
+    assert statuses(orders) == [None, None]  # a gateway error says nothing about the orders
+    assert {o['info']['error'] for o in orders} == {'ExchangeNotAvailable'}
+    assert '502' in str(raised.value)
+    assert_no_credentials(raised.value, orders)
+    assert 'AccessKeyId=***' in str(raised.value)  # the URL stays, its credentials do not
+
+
+@pytest.mark.vcr
+def test_mid_batch_failure_keeps_every_outcome(exchange: Any, run: Run, recording: Sandbox | None) -> None:
+    wanted = ids(300, 25)
+    seed(recording, wanted)
+    if recording:
+        recording.inject('swap_tpsl_cancel', after=1, err_code=1032)
+    with pytest.raises(ccxt.RateLimitExceeded) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    orders = raised.value.orders  # type: ignore[attr-defined]
+    assert [o['id'] for o in orders] == wanted
+    assert statuses(orders) == ['canceled'] * 10 + ['failed'] * 10 + ['canceled'] * 5
+    assert {o['info']['err_code'] for o in orders[10:20]} == {1032}
+    assert '10 not canceled' in str(raised.value) and '15 canceled' in str(raised.value)
+
+
+@pytest.mark.vcr
+def test_mid_batch_gateway_error_marks_only_that_chunk_unknown(
+    exchange: Any, run: Run, recording: Sandbox | None
+) -> None:
+    wanted = ids(400, 15)
+    seed(recording, wanted)
+    if recording:
+        recording.inject('swap_tpsl_cancel', after=1, http_status=502)
+    with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    assert statuses(raised.value.orders) == ['canceled'] * 10 + [None] * 5  # type: ignore[attr-defined]
+
+
+# -- bad input: refused before anything is sent --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ('bad_ids', 'error', 'words'),
+    [
+        (None, ccxt.ArgumentsRequired, 'non-empty list'),
+        ([], ccxt.ArgumentsRequired, 'non-empty list'),
+        ('', ccxt.ArgumentsRequired, 'non-empty list'),
+        (['1300000000000000001', ' '], ccxt.BadRequest, 'position 1 is blank'),
+        (['1300000000000000001,1300000000000000002'], ccxt.BadRequest, 'not an HTX order id'),
+        (['12a'], ccxt.BadRequest, 'not an HTX order id'),
+        ([-5], ccxt.BadRequest, 'not an HTX order id'),
+        ([True], ccxt.BadRequest, 'must be a str or int, got bool'),
+        ([1.3e18], ccxt.BadRequest, 'must be a str or int, got float'),
+        ([None], ccxt.BadRequest, 'must be a str or int, got NoneType'),
+        ([['1']], ccxt.BadRequest, 'must be a str or int, got list'),
+        ({'1': 1}, ccxt.BadRequest, 'got dict'),
+        ([str(2**63)], ccxt.BadRequest, 'at most 19 digits'),
+    ],
+)
+def test_bad_ids_are_refused_before_sending(
+    make_exchange: Any, run: Run, bad_ids: Any, error: type[Exception], words: str
+) -> None:
+    exchange = make_exchange()
+    with pytest.raises(error, match=words):
+        run(exchange.cancel_isolated_tpsl_orders(bad_ids, SYMBOL))
+    assert exchange.last_request_url is None  # nothing sent, not even load_markets
+
+
+def test_missing_symbol_is_arguments_required(make_exchange: Any, run: Run) -> None:
+    exchange = make_exchange()
+    with pytest.raises(ccxt.ArgumentsRequired, match='requires a symbol'):
+        run(exchange.cancel_isolated_tpsl_orders(ids(0, 1)))
+    assert exchange.last_request_url is None
+
+
+def _add_markets(exchange: Any) -> None:
+    """Markets the sandbox config does not load: a spot and an inverse swap, built from BTC's."""
+    base = exchange.markets[SYMBOL]
+    spot = dict(base, id='btcusdt', symbol='BTC/USDT', type='spot', spot=True, swap=False, contract=False,
+                linear=None, inverse=None, settle=None, settleId=None)
+    inverse = dict(base, id='BTC-USD', symbol='BTC/USD:BTC', quote='USD', quoteId='usd', settle='BTC',
+                   settleId='btc', linear=False, inverse=True)
+    exchange.set_markets([*exchange.markets.values(), spot, inverse])
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize(
+    ('symbol', 'error', 'words'),
+    [
+        ('DOGE/USDT:USDT', ccxt.BadSymbol, 'does not have market symbol'),
+        ('BTC/USDT', ccxt.BadSymbol, 'spot market'),
+        ('BTC/USD:BTC', ccxt.BadSymbol, 'coin-margined'),
+        ('BTC/USDT:USDT-261225', ccxt.BadSymbol, 'dated future'),
+        ('XRP/USDT:USDT', ccxt.NotSupported, 'cross margin only'),
+    ],
+    ids=['unknown', 'spot', 'inverse', 'future', 'cross-only'],
+)
+def test_markets_without_isolated_tpsl_are_refused_before_sending(
+    exchange: Any, run: Run, vcr: Any, symbol: str, error: type[Exception], words: str
+) -> None:
+    run(exchange.load_markets())
+    _add_markets(exchange)
+    with pytest.raises(error, match=words):
+        run(exchange.cancel_isolated_tpsl_orders(ids(0, 1), symbol))
+    assert cancel_requests(vcr) == []
+
+
+def test_params_may_not_override_the_request(make_exchange: Any, run: Run) -> None:
+    exchange = make_exchange()
+    exchange.set_markets(_linear_market_list())
+    with pytest.raises(ccxt.BadRequest, match='order_id'):
+        run(exchange.cancel_isolated_tpsl_orders(ids(0, 1), SYMBOL, {'order_id': '1'}))
+    assert exchange.last_request_url is None
+
+
+def _linear_market_list() -> list[dict[str, Any]]:
+    exchange = ccxt.htx()
+    market = exchange.safe_market_structure({
+        'id': 'BTC-USDT', 'symbol': SYMBOL, 'base': 'BTC', 'quote': 'USDT', 'settle': 'USDT', 'type': 'swap',
+        'swap': True, 'contract': True, 'linear': True, 'inverse': False, 'spot': False,
+        'info': {'support_margin_mode': 'all'},
+    })
+    return [market]
+
+
+# -- ccxt behaviour stays ccxt's ------------------------------------------------------------
+
+
+def test_other_endpoints_keep_ccxt_error_handling(make_exchange: Any) -> None:
+    exchange = make_exchange()
+    body = ('{"status":"ok","data":{"errors":[{"order_id":"1","err_code":1061,"err_msg":"This order doesnt exist."}],'
+            '"successes":"2"},"ts":1}')
+    response = exchange.parse_json(body)
+    other = 'https://api.hbdm.vn/linear-swap-api/v1/swap_cross_tpsl_cancel'
+    with pytest.raises(ccxt.OrderNotFound):
+        exchange.handle_errors(200, 'OK', other, 'POST', {}, body, response, {}, '')
+    ours = 'https://api.hbdm.vn/linear-swap-api/v1/swap_tpsl_cancel?AccessKeyId=x'
+    assert exchange.handle_errors(200, 'OK', ours, 'POST', {}, body, response, {}, '') is None
+    # 1032 is ours to map, and only on our endpoint
+    limited = '{"status":"error","err_code":1032,"err_msg":"The number of access exceeded the limit.","ts":1}'
+    with pytest.raises(ccxt.RateLimitExceeded):
+        exchange.handle_errors(200, 'OK', ours, 'POST', {}, limited, exchange.parse_json(limited), {}, '')
+    with pytest.raises(ccxt.ExchangeError) as raised:
+        exchange.handle_errors(200, 'OK', other, 'POST', {}, limited, exchange.parse_json(limited), {}, '')
+    assert type(raised.value) is ccxt.ExchangeError
+
+
+def test_public_contract(make_exchange: Any, flavour: str) -> None:
+    exchange = make_exchange()
+    assert exchange.id == 'htx'
+    assert exchange.has['cancelIsolatedTpslOrders'] is True
+    assert exchange.cancelIsolatedTpslOrders == exchange.cancel_isolated_tpsl_orders
+    assert (exchange.contractPrivatePostLinearSwapApiV1SwapTpslCancel.__func__
+            is exchange.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel.__func__)
+    parent = ccxt.htx if flavour == 'sync' else ccxt.async_support.htx
+    assert isinstance(exchange, parent)
+
+
+def test_rate_limiter_cost_keeps_5_per_second_whatever_the_rate_limit(make_exchange: Any) -> None:
+    path = 'linear-swap-api/v1/swap_tpsl_cancel'
+    api = ['contract', 'private']
+    for rate_limit, expected in [(100, 2.05), (50, 4.1), (400, 2)]:
+        exchange = make_exchange(rateLimit=rate_limit)
+        cost = exchange.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 2})
+        assert cost == pytest.approx(expected)
+        assert cost * rate_limit >= 200  # ms between two requests: never more than 5 per second
+    other = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'api/v1/contract_tpsl_cancel', {}, {'cost': 1})
+    assert other == 1
