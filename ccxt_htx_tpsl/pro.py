@@ -7,5 +7,5 @@ import ccxt.pro
 from .async_support import AsyncTpslCancelMixin
 
 
-class htx(AsyncTpslCancelMixin, ccxt.pro.htx):  # noqa: N801 - ccxt names exchange classes by their id
+class htx(AsyncTpslCancelMixin, ccxt.pro.htx):
     """``ccxt.pro.htx`` plus :meth:`cancel_isolated_tpsl_orders` (a coroutine)."""
