@@ -24,6 +24,7 @@ from ccxt.base.errors import (
     ExchangeNotAvailable,
     NotSupported,
     OnMaintenance,
+    OperationFailed,
     RateLimitExceeded,
 )
 from ccxt.base.types import Entry
@@ -76,12 +77,18 @@ def scrub(text: str) -> str:
 
 @dataclass
 class CancelPlan:
-    """What one call will send: the market, the caller's distinct ids in order, one request per chunk."""
+    """What one call will send: the market, the caller's distinct ids in order, one request per chunk.
+
+    ``retries`` and ``retry_delay`` (ms) come from ccxt's ``maxRetriesOnFailure`` and
+    ``maxRetriesOnFailureDelay`` (params, ``options['cancelIsolatedTpslOrders']`` or ``options``).
+    """
 
     market: dict[str, Any]
     ids: list[str]
     chunks: list[list[str]]
     requests: list[dict[str, Any]] = field(default_factory=list)
+    retries: int = 0
+    retry_delay: float = 0
 
 
 class TpslCancelMixin(_ExchangeBase):
@@ -237,30 +244,51 @@ class TpslCancelMixin(_ExchangeBase):
         for key in ('contract_code', 'order_id'):
             if key in params:
                 raise BadRequest(f'{self.id} {METHOD}() sets {key} itself; remove it from params')
-        plan = CancelPlan(market, ids, chunked(ids))
+        retries, params = self.handle_option_and_params(params, METHOD, 'maxRetriesOnFailure', 0)
+        retry_delay, params = self.handle_option_and_params(params, METHOD, 'maxRetriesOnFailureDelay', 0)
+        plan = CancelPlan(market, ids, chunked(ids), retries=int(retries), retry_delay=float(retry_delay))
+        # ccxt's own retry loop would re-send a request invisibly; the retries happen here
+        # instead, where each attempt's outcome is seen (see _tpsl_next_attempt).
+        no_inner_retry = {'maxRetriesOnFailure': 0}
         plan.requests = [
-            self.extend({'contract_code': market['id'], 'order_id': ','.join(chunk)}, params)
+            self.extend({'contract_code': market['id'], 'order_id': ','.join(chunk)}, params, no_inner_retry)
             for chunk in plan.chunks
         ]
         return plan
+
+    def _tpsl_next_attempt(self, plan: CancelPlan, attempts: list[Any]) -> float | None:
+        """None when a request is settled; else milliseconds to wait before (re)sending it.
+
+        Only failures that may pass are retried (ccxt's ``OperationFailed``: rate limit, timeout,
+        network, exchange unavailable); a reply, even a refusal of every id, is final.
+        """
+        if not attempts:
+            return 0
+        if len(attempts) > plan.retries or not isinstance(attempts[-1], OperationFailed):
+            return None
+        return plan.retry_delay
 
     # -- after sending -----------------------------------------------------------------------
 
     def _tpsl_result(self, plan: CancelPlan, outcomes: Sequence[Any]) -> list[dict[str, Any]]:
         """One order structure per distinct id, in the caller's order; raise if a chunk failed.
 
-        ``outcomes[i]`` is the decoded reply of ``plan.requests[i]`` or the ccxt exception it
-        raised. A raised exception keeps its ccxt class and carries ``.orders``: the same list
-        this method would have returned, with ``status: None`` where the outcome is unknown.
+        ``outcomes[i]`` lists the attempts at ``plan.requests[i]``: each the decoded reply or
+        the ccxt exception it raised. A raised exception keeps its ccxt class and carries
+        ``.orders``: the same list this method would have returned, with ``status: None`` where
+        the outcome is unknown.
         """
         orders: dict[str, dict[str, Any]] = {}
         failures: list[tuple[int, BaseError]] = []
-        for index, (chunk, outcome) in enumerate(zip(plan.chunks, outcomes, strict=True)):
+        for index, (chunk, attempts) in enumerate(zip(plan.chunks, outcomes, strict=True)):
+            outcome = attempts[-1]
             if isinstance(outcome, BaseError):
                 failures.append((index, outcome))
                 orders.update(self._tpsl_failed_chunk(chunk, outcome))
                 continue
             parsed = self._tpsl_parse_reply(chunk, outcome)
+            if parsed is not None and any(self._tpsl_unknown(attempt) for attempt in attempts[:-1]):
+                parsed = self._tpsl_after_unknown_attempt(parsed)
             if parsed is None:
                 failure = BadResponse(f'{self.id} {METHOD}() unexpected reply: {outcome!r:.300}')
                 failures.append((index, failure))
@@ -304,6 +332,23 @@ class TpslCancelMixin(_ExchangeBase):
         for order_id in chunk:  # ids HTX did not mention: the outcome is unknown
             found.setdefault(order_id, {'id': order_id, 'status': None, 'info': {'order_id': order_id}})
         return found
+
+    @staticmethod
+    def _tpsl_unknown(attempt: Any) -> bool:
+        """An attempt that may or may not have been carried out (no HTX reply came back)."""
+        return isinstance(attempt, BaseError) and not isinstance(getattr(attempt, 'htx_reply', None), dict)
+
+    @staticmethod
+    def _tpsl_after_unknown_attempt(parsed: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """A retry's "order doesn't exist" may mean the lost attempt cancelled it: unknown, not failed.
+
+        1071 (already cancelled) and successes stay as they are; they are true either way.
+        """
+        for order in parsed.values():
+            info = order['info']
+            if order['status'] == 'failed' and isinstance(info, dict) and str(info.get('err_code')) == '1061':
+                order['status'] = None
+        return parsed
 
     def _tpsl_failed_chunk(self, chunk: list[str], error: BaseError) -> dict[str, dict[str, Any]]:
         """Outcomes of a chunk whose request raised.

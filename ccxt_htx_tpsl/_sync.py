@@ -6,7 +6,7 @@ from typing import Any
 
 import ccxt
 
-from ._core import TpslCancelMixin
+from ._core import CancelPlan, TpslCancelMixin
 
 
 class htx(TpslCancelMixin, ccxt.htx):
@@ -29,10 +29,15 @@ class htx(TpslCancelMixin, ccxt.htx):
         order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol)
         self.load_markets()
         plan = self._tpsl_plan(order_ids, market_symbol, params)
-        return self._tpsl_result(plan, [self._tpsl_send(request) for request in plan.requests])
+        return self._tpsl_result(plan, [self._tpsl_send(plan, request) for request in plan.requests])
 
-    def _tpsl_send(self, request: dict[str, Any]) -> Any:
-        try:
-            return self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel(request)
-        except ccxt.BaseError as error:
-            return error
+    def _tpsl_send(self, plan: CancelPlan, request: dict[str, Any]) -> list[Any]:
+        attempts: list[Any] = []
+        while (delay := self._tpsl_next_attempt(plan, attempts)) is not None:
+            if delay:
+                self.sleep(delay)
+            try:
+                attempts.append(self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel(request))
+            except ccxt.BaseError as error:
+                attempts.append(error)
+        return attempts

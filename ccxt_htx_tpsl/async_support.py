@@ -7,7 +7,7 @@ from typing import Any
 
 import ccxt.async_support
 
-from ._core import TpslCancelMixin
+from ._core import CancelPlan, TpslCancelMixin
 
 
 class AsyncTpslCancelMixin(TpslCancelMixin):
@@ -32,14 +32,19 @@ class AsyncTpslCancelMixin(TpslCancelMixin):
         order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol)
         await self.load_markets()
         plan = self._tpsl_plan(order_ids, market_symbol, params)
-        outcomes = await asyncio.gather(*(self._tpsl_send(request) for request in plan.requests))
+        outcomes = await asyncio.gather(*(self._tpsl_send(plan, request) for request in plan.requests))
         return self._tpsl_result(plan, outcomes)
 
-    async def _tpsl_send(self, request: dict[str, Any]) -> Any:
-        try:
-            return await self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel(request)
-        except ccxt.BaseError as error:
-            return error
+    async def _tpsl_send(self, plan: CancelPlan, request: dict[str, Any]) -> list[Any]:
+        attempts: list[Any] = []
+        while (delay := self._tpsl_next_attempt(plan, attempts)) is not None:
+            if delay:
+                await self.sleep(delay)
+            try:
+                attempts.append(await self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel(request))
+            except ccxt.BaseError as error:
+                attempts.append(error)
+        return attempts
 
 
 class htx(AsyncTpslCancelMixin, ccxt.async_support.htx):

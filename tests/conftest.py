@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import ccxt
 import pytest
 
 import ccxt_htx_tpsl
@@ -88,9 +89,7 @@ def make_exchange(flavour: str, run: Run) -> Iterator[Callable[..., Any]]:
     cls = ccxt_htx_tpsl.htx if flavour == 'sync' else ccxt_htx_tpsl.async_support.htx
 
     def make(hostname: str = REPLAY_HOSTNAME, **overrides: Any) -> Any:
-        config = exchange_config(hostname)
-        config.update(overrides)
-        exchange = cls(config)
+        exchange = cls(ccxt.Exchange.deep_extend(exchange_config(hostname), overrides))
         made.append(exchange)
         return exchange
 

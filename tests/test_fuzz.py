@@ -115,7 +115,7 @@ def test_any_reply_gives_every_id_back_or_a_ccxt_error_that_does(
     plan = CancelPlan(MARKET, order_ids, chunks, [{} for _ in chunks])
     outcomes = [data.draw(replies(chunk)) for chunk in chunks]
     try:
-        orders = exchange._tpsl_result(plan, outcomes)
+        orders = exchange._tpsl_result(plan, [[outcome] for outcome in outcomes])
     except ccxt.BaseError as error:
         orders = error.orders  # type: ignore[attr-defined]
         assert isinstance(error, ccxt.BadResponse)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import pathlib
+import threading
+import time
 from typing import Any
 
 import ccxt
@@ -92,3 +94,85 @@ def test_cassettes_hold_no_credentials_and_say_how_they_were_recorded() -> None:
         assert 'AccessKeyId' not in text and 'Signature=' not in text and 'Timestamp=' not in text, path
         assert 'x-htx-tpsl-sandbox' in text.lower(), f'{path} does not say it was recorded against the sandbox'
     assert os.path.exists(os.path.join(CASSETTES, 'README.md'))
+
+
+# -- retries: ccxt's maxRetriesOnFailure, applied per request where each attempt is seen ---------
+
+
+def test_retry_after_a_lost_reply_reports_the_truth(make_exchange: Any, sandbox: Sandbox, run: Run) -> None:
+    """The first attempt cancels but its reply is lost (timeout); the retry hears 1071 / 1061."""
+    exchange = make_exchange(sandbox.hostname, timeout=400, options={'maxRetriesOnFailure': 1})
+    run(exchange.load_markets())
+    placed, unknown = ids(3000, 3), ids(3100, 1)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=placed)
+    sandbox.inject('swap_tpsl_cancel', delay=1.0)  # carried out, reply held back past the timeout
+    orders = run(exchange.cancel_isolated_tpsl_orders(placed + unknown, SYMBOL))
+    assert [o['status'] for o in orders] == ['canceled'] * 3 + [None]  # 1061 after a lost attempt: unknown
+    assert {o['info']['err_code'] for o in orders[:3]} == {1071}
+    assert [sandbox.order(i)['status'] for i in placed] == [6, 6, 6]  # type: ignore[index]
+    assert len([r for r in sandbox.requests if r.endpoint == 'swap_tpsl_cancel']) == 2
+
+
+def test_retry_after_a_rate_limit_refusal_succeeds(make_exchange: Any, sandbox: Sandbox, run: Run) -> None:
+    exchange = make_exchange(sandbox.hostname)
+    run(exchange.load_markets())
+    wanted, unknown = ids(3200, 12), ids(3300, 1)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
+    sandbox.inject('swap_tpsl_cancel', err_code=1032)
+    orders = run(exchange.cancel_isolated_tpsl_orders(wanted + unknown, SYMBOL, {'maxRetriesOnFailure': 2}))
+    assert [o['status'] for o in orders] == ['canceled'] * 12 + ['failed']  # refused, not lost: 1061 is true
+    cancels = [r for r in sandbox.requests if r.endpoint == 'swap_tpsl_cancel']
+    assert [r.err_code for r in cancels] == [1032, None, None]
+    assert all('maxRetriesOnFailure' not in str(r.order_ids) for r in cancels)
+
+
+def test_retries_exhausted_raise_with_every_outcome(make_exchange: Any, sandbox: Sandbox, run: Run) -> None:
+    exchange = make_exchange(sandbox.hostname, options={'cancelIsolatedTpslOrders': {'maxRetriesOnFailure': 1}})
+    run(exchange.load_markets())
+    wanted = ids(3400, 2)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
+    sandbox.inject('swap_tpsl_cancel', times=5, err_code=1032)
+    with pytest.raises(ccxt.RateLimitExceeded) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    assert [o['status'] for o in raised.value.orders] == ['failed', 'failed']  # type: ignore[attr-defined]
+    assert len([r for r in sandbox.requests if r.endpoint == 'swap_tpsl_cancel']) == 2  # 1 + 1 retry
+
+
+def test_no_retry_by_default_and_a_refused_reply_is_never_retried(
+    make_exchange: Any, sandbox: Sandbox, run: Run
+) -> None:
+    exchange = make_exchange(sandbox.hostname, options={'maxRetriesOnFailure': 3})
+    run(exchange.load_markets())
+    orders = run(exchange.cancel_isolated_tpsl_orders(ids(3500, 2), SYMBOL))  # every id refused (1061)
+    assert [o['status'] for o in orders] == ['failed', 'failed']
+    assert len([r for r in sandbox.requests if r.endpoint == 'swap_tpsl_cancel']) == 1
+
+
+def test_sandbox_stopped_mid_batch(make_exchange: Any, sandbox: Sandbox, run: Run) -> None:
+    """The server goes away while the batch is under way: sent chunks keep their outcomes."""
+    exchange = make_exchange(sandbox.hostname, timeout=1000)
+    run(exchange.load_markets())
+    wanted = ids(3600, 25)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
+    sandbox.inject('swap_tpsl_cancel', after=1, delay=5.0)  # the 2nd request is carried out, its reply held
+
+    def stop_once_the_second_request_is_in() -> None:  # the 3rd is due 205 ms later, to a closed port
+        deadline = time.monotonic() + 10
+        while sandbox.order(wanted[10])['status'] != 6 and time.monotonic() < deadline:  # type: ignore[index]
+            time.sleep(0.005)
+        sandbox.stop()
+
+    stopper = threading.Thread(target=stop_once_the_second_request_is_in)
+    stopper.start()
+    try:
+        with pytest.raises(ccxt.NetworkError) as raised:
+            run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    finally:
+        stopper.join()
+    statuses = [o['status'] for o in raised.value.orders]  # type: ignore[attr-defined]
+    assert statuses[:10] == ['canceled'] * 10
+    assert len(set(statuses[10:20])) == 1  # the request in flight at the stop: answered or lost, as one
+    assert statuses[20:] == [None] * 5  # sent to a server that is gone: unknown
+    for order_id, status in zip(wanted, statuses, strict=True):  # and every 'canceled' is true
+        assert status is None or (status == 'canceled' and sandbox.order(order_id)['status'] == 6)  # type: ignore[index]
+    assert DEMO_API_KEY not in str(raised.value)
