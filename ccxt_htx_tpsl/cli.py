@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import ccxt
 
@@ -57,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument('--secret', default=os.environ.get('HTX_SECRET'), help='default: $HTX_SECRET')
     cancel.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
     cancel.add_argument('--sandbox', action='store_true', help='use an embedded sandbox even if credentials are set')
+    cancel.add_argument('--url', help="send to this base URL instead, e.g. a running 'htx-tpsl sandbox' "
+                        '(http://127.0.0.1:8080); its demo credentials are used unless others are given')
     _output_options(cancel)
     cancel.set_defaults(run=_run_cancel)
 
@@ -85,6 +88,15 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_cancel(args: argparse.Namespace) -> int:
+    if args.url:
+        url = urlsplit(args.url)
+        if url.scheme not in ('http', 'https') or not url.netloc:
+            print(f'error: --url must look like http://127.0.0.1:8080, got {args.url!r}', file=sys.stderr)
+            return EXIT_ERROR
+        config = exchange_config(url.netloc, args.api_key or DEMO_API_KEY, args.secret or DEMO_SECRET)
+        config['urls']['api']['contract'] = url.scheme + '://{hostname}'
+        _note(f'cancelling on {url.scheme}://{url.netloc}.')
+        return _exit_status(*_cancel(htx(config), args.symbol, args.ids, args))
     if args.sandbox or not (args.api_key and args.secret):
         reason = '--sandbox given' if args.sandbox else 'no HTX_API_KEY/HTX_SECRET'
         with Sandbox(port=0) as server:

@@ -1,0 +1,73 @@
+"""The htx-tpsl command: output, exit status, and no credential in anything it prints."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ccxt_htx_tpsl.cli import main
+from ccxt_htx_tpsl.sandbox import DEMO_SECRET, Sandbox
+
+from .conftest import ids
+
+KEY, SECRET = 'cli-test-key-0000-1111', 'cli-test-secret-2222-3333'
+
+
+@pytest.fixture(autouse=True)
+def no_credentials_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv('HTX_API_KEY', raising=False)
+    monkeypatch.delenv('HTX_SECRET', raising=False)
+
+
+def test_demo_cancels_a_batch_with_per_id_outcomes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['demo', '--orders', '24', '--json']) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert len(rows) == 24 + 2 + 1 + 3
+    assert sorted({row['status'] for row in rows}) == ['canceled', 'closed', 'failed']
+    assert sum(row['status'] == 'canceled' for row in rows) == 26
+    assert 'embedded HTX sandbox' in err and 'every id reported as expected' in err
+
+
+def test_cancel_without_keys_uses_the_sandbox_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['cancel', 'BTC-USDT', *ids(0, 2)]) == 1  # unknown ids: not cancelled
+    out, err = capsys.readouterr()
+    assert 'no HTX_API_KEY/HTX_SECRET: using an embedded sandbox' in err
+    assert out.splitlines()[0].split() == ['id', 'status', 'code', 'message']
+    assert '1061' in out and '2 ids: 2 failed.' in err
+
+
+def test_cancel_against_a_running_sandbox_exits_0_when_all_cancelled(capsys: pytest.CaptureFixture[str]) -> None:
+    with Sandbox() as sandbox:
+        wanted = sandbox.add_tpsl_orders('BTC-USDT', count=12)
+        assert main(['cancel', 'BTC/USDT:USDT', ','.join(wanted[:6]), *wanted[6:], '--url', sandbox.url]) == 0
+    out, _ = capsys.readouterr()
+    assert out.count('canceled') == 12
+
+
+def test_bad_symbol_is_one_clear_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['cancel', 'DOGE-USDT', '1300000000000000001', '--sandbox']) == 2
+    _, err = capsys.readouterr()
+    assert 'error: BadSymbol: htx does not have market symbol DOGE-USDT' in err.splitlines()
+
+
+def test_credentials_never_printed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox() as sandbox:  # the sandbox does not know this key: HTX's 403
+        monkeypatch.setenv('HTX_API_KEY', KEY)
+        monkeypatch.setenv('HTX_SECRET', SECRET)
+        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url]) == 1
+        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, '--json']) == 1
+        sandbox.inject('swap_tpsl_cancel', http_status=502)  # ccxt puts the signed URL in this message
+        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, '--secret', SECRET]) == 1
+    out, err = capsys.readouterr()
+    assert 'AuthenticationError' in err and 'ExchangeNotAvailable' in err
+    for secret in (KEY, SECRET, DEMO_SECRET):
+        assert secret not in out and secret not in err
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    done = subprocess.run([sys.executable, '-m', 'ccxt_htx_tpsl', '--version'], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith('htx-tpsl ')
