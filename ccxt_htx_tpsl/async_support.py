@@ -1,4 +1,8 @@
-"""The async class: ``ccxt_htx_tpsl.async_support.htx``, a drop-in for ``ccxt.async_support.htx``."""
+"""The async class: ``ccxt_htx_tpsl.async_support.htx``, a drop-in for ``ccxt.async_support.htx``.
+
+The sync twin is ``_sync.py``: the same shared steps, with ``await`` where a request is sent.
+Chunks of a cancel are sent concurrently; ccxt's rate limiter spaces them to HTX's 5 requests/s.
+"""
 
 from __future__ import annotations
 
@@ -7,45 +11,80 @@ from typing import Any
 
 import ccxt.async_support
 
-from ._core import CancelPlan, TpslCancelMixin
+from ._cancel import CancelPlan
+from ._lifecycle import TpslLifecycleMixin
 
 
-class AsyncTpslCancelMixin(TpslCancelMixin):
-    """The awaiting half, shared by the async and the pro class."""
+class AsyncTpslMixin(TpslLifecycleMixin):
+    """The awaiting half, shared by the async and the pro class. Each method is a coroutine
+    with the arguments, result and exceptions of the sync method of the same name
+    (:class:`ccxt_htx_tpsl.htx`)."""
 
     async def cancel_isolated_tpsl_orders(
         self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
     ) -> list[Any]:
-        """
-        cancel isolated-margin take-profit / stop-loss orders, reporting every id's outcome
+        """Cancel isolated TP/SL orders, one order structure per distinct id (see the sync method)."""
+        return await self._tpsl_cancel(ids, symbol, params, 'isolated')
 
-        https://www.htx.com/en-us/opend/newApiPages/?id=8cb87bc0-77b5-11ed-9966-0242ac110003
+    async def cancel_cross_tpsl_orders(
+        self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
+    ) -> list[Any]:
+        """Cancel cross-margin TP/SL orders, one order structure per distinct id (see the sync method)."""
+        return await self._tpsl_cancel(ids, symbol, params, 'cross')
 
-        Chunks of 10 ids are sent concurrently; ccxt's rate limiter spaces them to HTX's 5 requests/s.
-
-        :param str[]|str|int ids: order ids (str or int), one id, or a comma-joined string; duplicates are folded
-        :param str symbol: unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT') of a USDT-margined perpetual
-        :param dict [params]: extra parameters merged into every request body
-        :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id, in the
-            caller's order, ``status`` 'canceled', 'failed', 'closed' or None (unknown)
-        """
-        order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol)
+    async def create_isolated_tpsl_orders(
+        self, symbol: str, side: str, amount: Any, takeProfit: Any = None, stopLoss: Any = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """Set a take-profit and/or a stop-loss on an isolated position, one order per leg (see the sync method)."""
         await self.load_markets()
-        plan = self._tpsl_plan(order_ids, market_symbol, params)
+        market, request = self._tpsl_create_request(symbol, side, amount, takeProfit, stopLoss, params)
+        reply = await self.contract_private_post_linear_swap_api_v1_swap_tpsl_order(request)
+        return self._tpsl_parse_created(market, request, reply)
+
+    async def fetch_open_isolated_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """Every open isolated TP/SL order of a contract, all pages (see the sync method)."""
+        await self.load_markets()
+        market, request = self._tpsl_open_orders_request(symbol, params)
+        raw: list[Any] = []
+        page: dict[str, Any] | None = request
+        while page is not None:
+            orders, page = self._tpsl_open_orders_page(
+                await self.contract_private_post_linear_swap_api_v1_swap_tpsl_openorders(page), page
+            )
+            raw += orders
+        return self._tpsl_parse_open_orders(raw, market, since, limit)
+
+    async def cancel_all_isolated_tpsl_orders(
+        self, symbol: str | None = None, params: dict[str, Any] = {}
+    ) -> list[Any]:
+        """Cancel every isolated TP/SL order of a contract, or of one side (see the sync method)."""
+        await self.load_markets()
+        market, request = self._tpsl_cancel_all_request(symbol, params)
+        reply = await self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall(request)
+        return self._tpsl_parse_cancel_all(market, reply)
+
+    async def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
+        order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol, margin)
+        await self.load_markets()
+        plan = self._tpsl_plan(order_ids, market_symbol, params, margin)
         outcomes = await asyncio.gather(*(self._tpsl_send(plan, request) for request in plan.requests))
         return self._tpsl_result(plan, outcomes)
 
-    async def _tpsl_send(self, plan: CancelPlan, request: dict[str, Any]) -> list[Any]:
+    async def _tpsl_send(self, plan: CancelPlan, request: Any) -> list[Any]:
         attempts: list[Any] = []
         while (delay := self._tpsl_next_attempt(plan, attempts)) is not None:
             if delay:
                 await self.sleep(delay)
             try:
-                attempts.append(await self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel(request))
+                attempts.append(await getattr(self, plan.route.endpoint)(request))
             except ccxt.BaseError as error:
                 attempts.append(error)
         return attempts
 
 
-class htx(AsyncTpslCancelMixin, ccxt.async_support.htx):
-    """``ccxt.async_support.htx`` plus :meth:`cancel_isolated_tpsl_orders` (a coroutine)."""
+class htx(AsyncTpslMixin, ccxt.async_support.htx):
+    """``ccxt.async_support.htx`` plus the isolated TP/SL order methods, as coroutines."""

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import ccxt
 
 from . import __version__
-from ._core import MAX_IDS_PER_REQUEST, chunked, scrub
+from ._cancel import chunked
+from ._core import MAX_IDS_PER_REQUEST, scrub
 from ._sync import htx
 from .sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 

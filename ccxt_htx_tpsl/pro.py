@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ccxt.pro
 
-from .async_support import AsyncTpslCancelMixin
+from .async_support import AsyncTpslMixin
 
 
-class htx(AsyncTpslCancelMixin, ccxt.pro.htx):
-    """``ccxt.pro.htx`` plus :meth:`cancel_isolated_tpsl_orders` (a coroutine)."""
+class htx(AsyncTpslMixin, ccxt.pro.htx):
+    """``ccxt.pro.htx`` plus the isolated TP/SL order methods, as coroutines."""

@@ -288,7 +288,7 @@ def test_other_endpoints_keep_ccxt_error_handling(make_exchange: Any) -> None:
     body = ('{"status":"ok","data":{"errors":[{"order_id":"1","err_code":1061,"err_msg":"This order doesnt exist."}],'
             '"successes":"2"},"ts":1}')
     response = exchange.parse_json(body)
-    other = 'https://api.hbdm.vn/linear-swap-api/v1/swap_cross_tpsl_cancel'
+    other = 'https://api.hbdm.vn/swap-api/v1/swap_tpsl_cancel'  # coin-margined: ccxt's, not ours
     with pytest.raises(ccxt.OrderNotFound):
         exchange.handle_errors(200, 'OK', other, 'POST', {}, body, response, {}, '')
     ours = 'https://api.hbdm.vn/linear-swap-api/v1/swap_tpsl_cancel?AccessKeyId=x'

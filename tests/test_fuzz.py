@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccxt_htx_tpsl._core import MAX_IDS_PER_REQUEST, CancelPlan, chunked
+from ccxt_htx_tpsl._cancel import CancelPlan, chunked
+from ccxt_htx_tpsl._core import MAX_IDS_PER_REQUEST
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 VALID_ID = st.integers(min_value=1, max_value=2**63 - 1)
