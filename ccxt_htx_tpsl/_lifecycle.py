@@ -5,6 +5,7 @@ Request building and reply parsing only; the sync and async classes send.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse
@@ -29,6 +30,17 @@ HTX_TPSL_STATUS: dict[str, str] = {
 }
 
 
+def _decimal(value: Any) -> Decimal | None:
+    """A finite number given as int, float or str; None for anything else (bool included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 class TpslLifecycleMixin(TpslCancelMixin):
     """The I/O-free half of create / fetch-open / cancel-all for isolated TP/SL orders."""
 
@@ -46,21 +58,22 @@ class TpslLifecycleMixin(TpslCancelMixin):
         if side not in ('buy', 'sell'):
             raise BadRequest(f"{where} side must be 'buy' or 'sell' (the closing direction), got {side!r:.40}")
         market = self._tpsl_market(symbol, 'isolated', 'createIsolatedTpslOrders')
-        if isinstance(amount, bool) or not isinstance(amount, int | float | str):
-            raise BadRequest(f'{where} amount must be a number of contracts, got {type(amount).__name__}')
-        volume = self.parse_to_numeric(amount)
-        if not isinstance(volume, int) and not (isinstance(volume, float) and volume.is_integer()):
+        volume = _decimal(amount)
+        if volume is None:
+            got = f'{type(amount).__name__} {amount!r:.40}'
+            raise BadRequest(f'{where} amount must be a number of contracts, got {got}')
+        if volume != volume.to_integral_value():
             raise BadRequest(f'{where} amount is a whole number of contracts, got {amount!r:.40}')
-        if int(volume) <= 0:
+        if volume <= 0:
             raise BadRequest(f'{where} amount must be positive, got {amount!r:.40}')
         request: dict[str, Any] = {'contract_code': market['id'], 'direction': side, 'volume': int(volume)}
         for prefix, price in (('tp', takeProfit), ('sl', stopLoss)):
             if price is None:
                 continue
-            number = self.parse_to_numeric(price) if isinstance(price, str) else price
-            if isinstance(number, bool) or not isinstance(number, int | float) or not number > 0:
+            number = _decimal(price)
+            if number is None or not number > 0:
                 raise BadRequest(f'{where} {prefix} trigger price must be a positive number, got {price!r:.40}')
-            request[prefix + '_trigger_price'] = self.price_to_precision(market['symbol'], number)
+            request[prefix + '_trigger_price'] = self.price_to_precision(market['symbol'], str(number))
         return market, self.extend(request, params)
 
     def _tpsl_parse_created(self, market: dict[str, Any], request: dict[str, Any], reply: Any) -> list[dict[str, Any]]:
