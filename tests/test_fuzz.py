@@ -5,6 +5,7 @@ Pure logic, no I/O; each property runs against the sync and the async class.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -128,3 +129,30 @@ def test_any_reply_gives_every_id_back_or_a_ccxt_error_that_does(
         if not (isinstance(chunk_reply, dict) and chunk_reply.get('status') == 'ok'
                 and isinstance(chunk_reply.get('data'), dict)):
             assert order['status'] is None  # nothing usable came back: the outcome is unknown
+
+
+ORDER_ITEM = st.fixed_dictionaries({}, optional={
+    key: JSON | st.sampled_from(['1', '2', '6', 'tp', 'sl', 'limit', 'market', '1300000000000000001'])
+    for key in ('order_id', 'order_id_str', 'contract_code', 'status', 'tpsl_order_type', 'order_price_type',
+                'trigger_price', 'order_price', 'volume', 'direction', 'created_at')
+})
+DATA = JSON | st.fixed_dictionaries({}, optional={
+    'orders': st.lists(ORDER_ITEM | JSON, max_size=4) | JSON, 'current_page': JSON, 'total_page': JSON,
+    'tp_order': st.fixed_dictionaries({}, optional={'order_id': JSON, 'order_id_str': JSON}) | JSON,
+    'successes': JSON, 'errors': st.lists(st.fixed_dictionaries({}, optional={'order_id': JSON, 'err_code': JSON})),
+})
+
+
+@PROFILE
+@given(reply=JSON | st.fixed_dictionaries({'status': st.sampled_from(['ok', 'error'])}, optional={'data': DATA}))
+def test_lifecycle_parsers_raise_only_ccxt_errors(exchange: Any, reply: Any) -> None:
+    market = {'id': 'BTC-USDT', 'symbol': 'BTC/USDT:USDT'}
+    request = {'contract_code': 'BTC-USDT', 'direction': 'sell', 'volume': 1, 'tp_trigger_price': '1',
+               'page_index': 1, 'page_size': 50}
+    for parse in (
+        lambda: exchange._tpsl_parse_created(market, request, reply),
+        lambda: exchange._tpsl_parse_open_orders(exchange._tpsl_open_orders_page(reply, request)[0], market, 1, 2),
+        lambda: exchange._tpsl_parse_cancel_all(market, reply),
+    ):
+        with contextlib.suppress(ccxt.BaseError):
+            parse()
