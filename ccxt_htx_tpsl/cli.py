@@ -77,14 +77,14 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    server = Sandbox(port=args.port)
-    server.start()
-    print(f'HTX sandbox on {server.url}')
-    print(f'  api key: {DEMO_API_KEY}')
-    print(f'  secret:  {DEMO_SECRET}')
-    print('  ccxt config: ccxt_htx_tpsl.sandbox.exchange_config(' + repr(server.hostname) + ')')
-    print('Ctrl-C stops it.', flush=True)
-    server.serve_forever()
+    def ready(server: Sandbox) -> None:
+        print(f'HTX sandbox on {server.url}')
+        print(f'  api key: {DEMO_API_KEY}')  # the sandbox's public demo credentials, not HTX's
+        print(f'  secret:  {DEMO_SECRET}')
+        print('  ccxt config: ccxt_htx_tpsl.sandbox.exchange_config(' + repr(server.hostname) + ')')
+        print('Ctrl-C stops it.', flush=True)
+
+    Sandbox(port=args.port).serve_forever(on_ready=ready)
     return EXIT_ALL_CANCELED
 
 

@@ -71,3 +71,30 @@ def test_credentials_never_printed(capsys: pytest.CaptureFixture[str], monkeypat
 def test_python_dash_m_runs_the_same_command() -> None:
     done = subprocess.run([sys.executable, '-m', 'ccxt_htx_tpsl', '--version'], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith('htx-tpsl ')
+
+
+def test_sandbox_command_serves_ccxt_signed_requests_and_refuses_a_tampered_signature() -> None:
+    import ccxt
+    import requests
+
+    from ccxt_htx_tpsl.sandbox import exchange_config
+
+    process = subprocess.Popen([sys.executable, '-m', 'ccxt_htx_tpsl', 'sandbox', '--port', '0'],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        assert url.startswith('http://127.0.0.1:')
+        signer = ccxt.htx(exchange_config(url.removeprefix('http://')))
+        body = {'contract_code': 'BTC-USDT', 'order_id': '1300000000000000001'}
+        signed = signer.sign('linear-swap-api/v1/swap_tpsl_cancel', ['contract', 'private'], 'POST', dict(body))
+        accepted = requests.post(signed['url'], data=signed['body'], headers=signed['headers'], timeout=5).json()
+        assert accepted['status'] == 'ok' and accepted['data']['errors'][0]['err_code'] == 1061
+        signature = signed['url'].rsplit('Signature=', 1)[1]
+        flipped = ('B' if signature[0] == 'A' else 'A') + signature[1:]
+        tampered = signed['url'].replace('Signature=' + signature, 'Signature=' + flipped)
+        refused = requests.post(tampered, data=signed['body'], headers=signed['headers'], timeout=5).json()
+        assert (refused['status'], refused['err_code']) == ('error', 403)
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
