@@ -6,6 +6,14 @@ a missing required field answers 1066 ("<field> cannot be empty."), a malformed 
 endpoint called for a contract without isolated margin (a cross-only perpetual, or a dated
 future) answers 1014 like an unknown contract: HTX's isolated system does not list such
 contracts. The cross endpoints answer 1348 for an isolated-only contract (HTX's own code).
+
+The successor route ``POST /v5/algo/cancel_orders`` (:func:`cancel_algo_orders`) takes a JSON array,
+one ``{"contract_code", "algo_id" | "algo_client_order_id"}`` per order (ccxt's htx.py and
+gocryptotrader send an array; HTX.Net sends one object, unconfirmed whether HTX accepts that: the
+sandbox refuses it with 1030). Sandbox choices, all unconfirmed: at most ``MAX_ALGO_CANCEL`` items
+(1052 above), a malformed request is refused as a whole (1030 not an array / an item not an
+object, 1066 a missing field, 1067 a field that is not a string or number), while an unknown
+contract (1014) or order (1061) fails only its item; ``algo_id`` wins over ``algo_client_order_id``.
 """
 
 from __future__ import annotations
@@ -29,11 +37,15 @@ from .errors import (
     HtxError,
     Json,
 )
-from .state import DIRECTIONS, Leg, OrderBook
+from .state import DIRECTIONS, AlgoCancel, Leg, OrderBook
 
 Action = Callable[[OrderBook, str, Json], Any]
+V5Action = Callable[[OrderBook, str, Any], Any]  # v5 bodies may be arrays
 
 MAX_CANCEL_IDS = 10
+# Items per v5/algo/cancel_orders request. UNCONFIRMED: HTX's limit was not found in public sources;
+# 10 is the classic swap_tpsl_cancel limit and the documented v5/trade/cancel_batch_orders limit.
+MAX_ALGO_CANCEL = 10
 MAX_PAGE_SIZE = 50
 DEFAULT_PAGE_SIZE = 20
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
@@ -185,6 +197,30 @@ def cancel_all(book: OrderBook, api_key: str, body: Json, margin_mode: str = ISO
     return result.to_htx()
 
 
+def _algo_item(item: Any) -> AlgoCancel:
+    if not isinstance(item, dict):
+        raise HtxError(INPUT_ERROR)
+    code = _text(item, 'contract_code')
+    if code is None:
+        raise _empty('contract_code')
+    algo_id, client_id = _text(item, 'algo_id'), _text(item, 'algo_client_order_id')
+    if algo_id is None and client_id is None:
+        raise _empty('algo_id')
+    return AlgoCancel(contracts.find(code), algo_id, client_id)
+
+
+def cancel_algo_orders(book: OrderBook, api_key: str, body: Any) -> list[Json]:
+    """``v5/algo/cancel_orders``: one ``data`` item per request item, in request order."""
+    if not isinstance(body, list):
+        raise HtxError(INPUT_ERROR)
+    if not body:
+        raise _empty('algo_id')
+    if len(body) > MAX_ALGO_CANCEL:
+        raise HtxError(BATCH_TOO_LARGE)
+    items = [_algo_item(item) for item in body]
+    return [outcome.to_htx() for outcome in book.cancel_algo(api_key, items)]
+
+
 PRIVATE: dict[str, Action] = {
     'swap_tpsl_order': place_tpsl,
     'swap_tpsl_openorders': open_orders,
@@ -193,4 +229,9 @@ PRIVATE: dict[str, Action] = {
     'swap_cross_tpsl_openorders': partial(open_orders, margin_mode=CROSS),
     'swap_cross_tpsl_cancel': partial(cancel, margin_mode=CROSS),
     'swap_cross_tpsl_cancelall': partial(cancel_all, margin_mode=CROSS),
+}
+
+# successor (v5) routes by path under the host root; the fault and record key is the last segment
+V5_PRIVATE: dict[str, V5Action] = {
+    'v5/algo/cancel_orders': cancel_algo_orders,
 }

@@ -18,7 +18,7 @@ from . import contracts
 from .faults import Fault
 from .ratelimit import RESET_STYLES, SlidingWindowLimiter
 from .records import RequestRecord
-from .server import SandboxContext, build_app
+from .server import V5_RATE_LIMIT, SandboxContext, build_app
 from .state import OrderBook
 
 DEMO_API_KEY = 'demo0000-sandbox0-htxtpsl0-00001'
@@ -59,6 +59,14 @@ class Sandbox:
     ``start()`` serves from a background thread with its own event loop; ``start_async()`` serves
     inside the running loop; ``serve_forever()`` serves in the foreground until SIGINT/SIGTERM.
     State (orders, rate windows, faults, records) lives in memory, per API key.
+
+    Besides the classic ``/linear-swap-api/v1/swap_(cross_)tpsl_*`` endpoints it serves HTX's
+    successor ``POST /v5/algo/cancel_orders`` over the same order book (an order's id is its
+    ``algo_id``). ``rate_limit``/``rate_interval_ms`` set the classic per key and endpoint window,
+    ``v5_rate_limit``/``v5_rate_interval_ms`` the v5 one. Keys in ``migrated_keys`` (or passed to
+    :meth:`migrate`) are accounts moved to HTX's new system: every classic private endpoint
+    answers them ``migrated_error`` (default 1510, see ``errors.MIGRATED_ACCOUNT``; unconfirmed),
+    while the v5 route keeps working.
     """
 
     def __init__(
@@ -71,6 +79,10 @@ class Sandbox:
         max_skew_seconds: float = 300,
         *,
         rate_reset: str = 'epoch',
+        v5_rate_limit: int = V5_RATE_LIMIT[0],
+        v5_rate_interval_ms: int = V5_RATE_LIMIT[1],
+        migrated_keys: Iterable[str] = (),
+        migrated_error: tuple[int, str] | None = None,
     ) -> None:
         if rate_reset not in RESET_STYLES:
             raise ValueError(f'rate_reset must be one of {RESET_STYLES}, got {rate_reset!r}')
@@ -82,7 +94,11 @@ class Sandbox:
             SlidingWindowLimiter(rate_limit, rate_interval_ms),
             max_skew_seconds,
             rate_reset,
+            v5_limiter=SlidingWindowLimiter(v5_rate_limit, v5_rate_interval_ms),
+            migrated=set(migrated_keys),
         )
+        if migrated_error is not None:
+            self._ctx.migrated_error = (int(migrated_error[0]), str(migrated_error[1]))
         self._runner: web.AppRunner | None = None
         self._sock: socket.socket | None = None
         self._bound_port: int | None = None
@@ -270,11 +286,13 @@ class Sandbox:
         margin_mode: str = 'isolated',
         volume: float = 1,
         trigger_price: float | None = None,
+        client_order_ids: Iterable[str] | None = None,
     ) -> list[str]:
-        """Seed orders directly (no HTTP) and return their ids.
+        """Seed orders directly (no HTTP) and return their ids (also their v5 ``algo_id``).
 
         ``ids`` are 18-19 digit strings; without them ``count`` ids come from a per-sandbox counter
-        starting at 1200000000000000001. Raises ValueError for an unknown contract, a contract
+        starting at 1200000000000000001. ``client_order_ids`` (one per order) are what the v5 cancel
+        accepts as ``algo_client_order_id``. Raises ValueError for an unknown contract, a contract
         without that margin mode, a malformed or reused id, or an unknown choice.
         """
         contract = contracts.find(contract_code)
@@ -283,7 +301,8 @@ class Sandbox:
             raise ValueError(f'unknown contract {contract_code!r}; the sandbox lists {known}')
         return self._ctx.book.seed(
             api_key, contract, margin_mode=margin_mode, ids=ids, count=count, direction=direction,
-            tpsl_order_type=tpsl_order_type, status=status, volume=volume, trigger_price=trigger_price)
+            tpsl_order_type=tpsl_order_type, status=status, volume=volume, trigger_price=trigger_price,
+            client_order_ids=client_order_ids)
 
     def set_order_status(self, order_id: str, status: int) -> None:
         """Force a stored order's status (4 = executed, so a cancel answers 1063); KeyError if unknown."""
@@ -292,6 +311,19 @@ class Sandbox:
     def order(self, order_id: str) -> dict[str, Any] | None:
         """The stored order in HTX's openorders item shape, or None."""
         return self._ctx.book.get(str(order_id))
+
+    def migrate(self, *api_keys: str) -> None:
+        """Mark keys as migrated to HTX's new USDT-M system: the classic private endpoints refuse them."""
+        self._ctx.migrated.update(api_keys)
+
+    def unmigrate(self, *api_keys: str) -> None:
+        """Undo :meth:`migrate` for these keys."""
+        self._ctx.migrated.difference_update(api_keys)
+
+    @property
+    def migrated_keys(self) -> frozenset[str]:
+        """The keys currently marked as migrated."""
+        return frozenset(self._ctx.migrated)
 
     def inject(
         self,
@@ -305,6 +337,9 @@ class Sandbox:
         delay: float | None = None,
     ) -> None:
         """Fault the next calls to ``endpoint`` (last path segment; None = any).
+
+        The v5 cancel's key is ``'cancel_orders'`` (``POST /v5/algo/cancel_orders``); its ``err_code``
+        faults answer in the v5 envelope ``{"code", "message", "data": null, "ts"}``.
 
         Lets ``after`` calls through, then acts on ``times`` calls: ``err_code`` answers HTX's
         error JSON (HTTP 200), ``http_status`` a CDN-style HTML page; either changes no state and

@@ -2,6 +2,10 @@
 
 Order statuses are HTX's: 1 not active, 2 ready, 3 submitting, 4 submitted (executed),
 5 submit failed, 6 cancelled, 8 cancelled (order not found), 9 cancelling, 10 failed, 11 expired.
+
+The same book serves the classic endpoints (by ``order_id``, one margin mode per endpoint) and the
+successor ``v5/algo/cancel_orders`` (by ``algo_id`` = the same id, or by ``algo_client_order_id``;
+either margin mode). That HTX's v1 TP/SL order ids are valid v5 ``algo_id`` values is unconfirmed.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from dataclasses import dataclass
 
 from .contracts import CROSS, ISOLATED, Contract
 from .errors import (
+    CONTRACT_NOT_FOUND,
     ORDER_ALREADY_CANCELLED,
     ORDER_CANCELLING,
     ORDER_EXECUTED,
     ORDER_NOT_FOUND,
+    V5_OK,
+    V5_OK_MESSAGE,
     Json,
     message_for,
     now_ms,
@@ -62,6 +69,7 @@ class TpslOrder:
     status: int
     created_at: int
     relation_tpsl_order_id: str = '-1'
+    algo_client_order_id: str | None = None  # only the v5 API knows client ids for TP/SL orders
 
     @property
     def trigger_type(self) -> str:
@@ -110,6 +118,30 @@ class Leg:
 
 
 @dataclass(frozen=True)
+class AlgoCancel:
+    """One item of a v5 cancel: the contract (None when unknown) and the id or client id to cancel."""
+
+    contract: Contract | None
+    algo_id: str | None
+    algo_client_order_id: str | None
+
+
+@dataclass(frozen=True)
+class AlgoOutcome:
+    """The outcome of one v5 cancel item; ``code`` 200 when cancelled."""
+
+    algo_id: str | None
+    algo_client_order_id: str | None
+    code: int
+
+    def to_htx(self) -> Json:
+        """The ``data`` item: ``code`` 200 and "Success", or HTX's code and message."""
+        message = V5_OK_MESSAGE if self.code == V5_OK else message_for(self.code)
+        return {'algo_id': self.algo_id, 'algo_client_order_id': self.algo_client_order_id, 'code': self.code,
+                'message': message}
+
+
+@dataclass(frozen=True)
 class CancelResult:
     """Per-id outcome of a cancel: ids cancelled, and ``(id, err_code)`` for the others."""
 
@@ -151,6 +183,7 @@ class OrderBook:
         status: int,
         volume: float,
         trigger_price: float | None,
+        client_order_ids: Iterable[str] | None = None,
     ) -> list[str]:
         """Insert orders directly (no HTTP); see :meth:`Sandbox.add_tpsl_orders`."""
         _check_choice('margin_mode', margin_mode, (ISOLATED, CROSS))
@@ -169,13 +202,18 @@ class OrderBook:
                     if order_id in self._orders or wanted.count(order_id) > 1:
                         raise ValueError(f'order id {order_id} is already in use')
             order_ids = wanted if wanted is not None else [self._new_id() for _ in range(count)]
+            clients: list[str | None] = [None] * len(order_ids)
+            if client_order_ids is not None:
+                clients = [str(c) for c in client_order_ids]
+                if len(clients) != len(order_ids) or not all(clients):
+                    raise ValueError(f'need one non-empty client order id per order ({len(order_ids)})')
             price = trigger_price if trigger_price is not None else _default_trigger(
                 contract, direction, tpsl_order_type)
             created = now_ms()
-            for order_id in order_ids:
+            for order_id, client_id in zip(order_ids, clients, strict=True):
                 self._orders[order_id] = TpslOrder(
                     order_id, api_key, contract, margin_mode, direction, float(volume), tpsl_order_type,
-                    price, 0.0, 'market', status, created)
+                    price, 0.0, 'market', status, created, algo_client_order_id=client_id)
         return order_ids
 
     def place(
@@ -224,6 +262,42 @@ class OrderBook:
                 else:
                     errors.append((order_id, CANCEL_REFUSAL[order.status]))
         return CancelResult(successes, errors)
+
+    def cancel_algo(self, api_key: str, items: list[AlgoCancel]) -> list[AlgoOutcome]:
+        """v5: cancel each item in order, either margin mode; ``algo_id`` wins over the client id.
+
+        An unknown contract answers 1014 for its item; an order of another key or contract, or a
+        client id matching nothing, 1061; refusals as for the classic cancel (1071, 1063, 1062).
+        """
+        outcomes: list[AlgoOutcome] = []
+        with self._lock:
+            for item in items:
+                if item.contract is None:
+                    outcomes.append(AlgoOutcome(item.algo_id, item.algo_client_order_id, CONTRACT_NOT_FOUND))
+                    continue
+                order = self._find_algo(api_key, item)
+                if order is None:
+                    outcomes.append(AlgoOutcome(item.algo_id, item.algo_client_order_id, ORDER_NOT_FOUND))
+                    continue
+                # HTX's one public cancel sample echoes the algo id as the client id when none was given
+                client_id = order.algo_client_order_id or order.order_id
+                if order.status in CANCELLABLE:
+                    order.status = CANCELLED
+                    outcomes.append(AlgoOutcome(order.order_id, client_id, V5_OK))
+                else:
+                    outcomes.append(AlgoOutcome(order.order_id, client_id, CANCEL_REFUSAL[order.status]))
+        return outcomes
+
+    def _find_algo(self, api_key: str, item: AlgoCancel) -> TpslOrder | None:
+        """The key's order on the item's contract with that algo id, else the newest with that client id."""
+        def mine(o: TpslOrder) -> bool:
+            return o.api_key == api_key and o.contract == item.contract
+
+        if item.algo_id is not None:
+            order = self._orders.get(item.algo_id)
+            return order if order is not None and mine(order) else None
+        matches = [o for o in self._orders.values() if mine(o) and o.algo_client_order_id == item.algo_client_order_id]
+        return max(matches, key=lambda o: (o.created_at, int(o.order_id)), default=None)
 
     def cancel_all(
         self, api_key: str, contract: Contract, margin_mode: str, direction: str | None
