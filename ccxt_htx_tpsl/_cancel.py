@@ -35,6 +35,16 @@ NOT_FOUND_CODES = frozenset({'1061'})
 
 _ORDER_ID = re.compile(r'[1-9][0-9]{0,18}')
 _INT64_MAX = 2**63 - 1
+_INT64_MAX_TEXT = str(_INT64_MAX)  # 19 digits: compared as text with other 19-digit ids
+
+
+def _canonical_id(item: Any) -> bool:
+    """A str that is an HTX order id as it stands (the common case, checked cheaply)."""
+    return (
+        type(item) is str
+        and _ORDER_ID.fullmatch(item) is not None
+        and (len(item) < 19 or item <= _INT64_MAX_TEXT)
+    )
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,8 @@ class TpslCancelMixin(TpslBaseMixin):
             raise BadSymbol(f'{where} symbol must be a non-empty string, got {symbol!r:.60}')
         if ids is None or (isinstance(ids, str | list | tuple) and len(ids) == 0):
             raise ArgumentsRequired(where + ' requires a non-empty list of order ids')
+        if type(ids) is list and all(map(_canonical_id, ids)):
+            return list(dict.fromkeys(ids)), symbol
         items: Sequence[Any]
         if isinstance(ids, str):
             items = ids.split(',')
@@ -118,6 +130,8 @@ class TpslCancelMixin(TpslBaseMixin):
 
     @staticmethod
     def _tpsl_order_id(item: Any, position: int, where: str) -> str:
+        if _canonical_id(item):
+            return str(item)  # the common case, checked without building a message
         where = f'{where} order id at position {position}'
         if isinstance(item, bool) or not isinstance(item, str | int):
             raise BadRequest(f'{where} must be a str or int, got {type(item).__name__} {item!r:.60}')
@@ -152,9 +166,17 @@ class TpslCancelMixin(TpslBaseMixin):
             )
         return market
 
+    def _tpsl_option(self, params: dict[str, Any], method: str, name: str, default: Any) -> tuple[Any, dict[str, Any]]:
+        """ccxt's ``handle_option_and_params``, skipped when no params and no option could set ``name``."""
+        options = self.options
+        if params or method in options or name in options or 'default' + name[0].upper() + name[1:] in options:
+            value, params = self.handle_option_and_params(params, method, name, default)
+            return value, params
+        return default, params
+
     def _tpsl_route(self, method: str, margin: str, params: dict[str, Any]) -> tuple[Route, dict[str, Any]]:
         """The classic (v1) route unless ``params['route']`` or ``options[method]['route']`` says 'v5'."""
-        api, params = self.handle_option_and_params(params, method, 'route', 'v1')
+        api, params = self._tpsl_option(params, method, 'route', 'v1')
         if api not in APIS:
             raise BadRequest(f'{self.id} {method}() route must be one of {", ".join(APIS)}, got {api!r:.40}')
         return ROUTES[(margin, api)], params
@@ -163,12 +185,12 @@ class TpslCancelMixin(TpslBaseMixin):
         """Chunk the ids into requests of at most 10; ``params`` go into every request body."""
         method = ROUTES[(margin, 'v1')].method
         route, params = self._tpsl_route(method, margin, params)
+        retries, params = self._tpsl_option(params, method, 'maxRetriesOnFailure', 0)
+        retry_delay, params = self._tpsl_option(params, method, 'maxRetriesOnFailureDelay', 0)
         market = self._tpsl_market(symbol, margin, method)
         for key in ('contract_code', 'order_id', 'algo_id'):
             if key in params:
                 raise BadRequest(f'{self.id} {method}() sets {key} itself; remove it from params')
-        retries, params = self.handle_option_and_params(params, method, 'maxRetriesOnFailure', 0)
-        retry_delay, params = self.handle_option_and_params(params, method, 'maxRetriesOnFailureDelay', 0)
         plan = CancelPlan(market, ids, chunked(ids, route.max_ids), retries=int(retries),
                           retry_delay=float(retry_delay), route=route)
         contract = {'contract_code': market['id']}
@@ -221,7 +243,9 @@ class TpslCancelMixin(TpslBaseMixin):
             else:
                 orders.update(parsed)
         symbol = plan.market['symbol']
-        result = [self.safe_order(self.extend(orders[order_id], {'symbol': symbol})) for order_id in plan.ids]
+        for order in orders.values():  # our own fresh dicts
+            order['symbol'] = symbol
+        result = [self.safe_order(orders[order_id]) for order_id in plan.ids]
         if failures:
             raise self._tpsl_error(plan, failures, result)
         return result
