@@ -79,11 +79,30 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         while (delay := self._tpsl_next_attempt(plan, attempts)) is not None:
             if delay:
                 await self.sleep(delay)
+            self._tpsl_credit_idle_time()
             try:
                 attempts.append(await getattr(self, plan.route.endpoint)(request))
             except ccxt.BaseError as error:
                 attempts.append(error)
         return attempts
+
+
+    def _tpsl_credit_idle_time(self) -> None:
+        """Let ccxt's async throttler count the time it sat idle, never more than it owes.
+
+        ccxt's leaky bucket refills only while its loop runs, so the first request after a pause
+        still waits the full cost of the previous one (100 ms after load_markets, 205 ms after a
+        cancel). Crediting the idle time, capped at zero tokens (no burst: ccxt's capacity of 1
+        would let a sixth request into one second), keeps every gap at or above the cost.
+        """
+        throttler = getattr(self, 'throttler', None)
+        if not self.enableRateLimit or throttler is None or throttler.running:
+            return
+        config = throttler.config
+        if config.get('algorithm') != 'leakyBucket':
+            return
+        idle = max(0, self.milliseconds() - self.lastRestRequestTimestamp)
+        config['tokens'] = min(0, config['tokens'] + idle * config['refillRate'])
 
 
 class htx(AsyncTpslMixin, ccxt.async_support.htx):
