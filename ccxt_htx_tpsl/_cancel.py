@@ -80,19 +80,24 @@ def chunked(ids: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:
 
 @dataclass
 class CancelPlan:
-    """What one call will send: the market, the caller's distinct ids in order, one request per chunk.
+    """What one call will send, settled in two steps around loading the markets.
 
-    ``retries`` and ``retry_delay`` (ms) come from ccxt's ``maxRetriesOnFailure`` and
-    ``maxRetriesOnFailureDelay`` (params, ``options[<method>]`` or ``options``).
+    :meth:`TpslCancelMixin._tpsl_prepare` (no market data needed): the caller's distinct ids in
+    order, the symbol, the route and the options; ``retries`` and ``retry_delay`` (ms) come from
+    ccxt's ``maxRetriesOnFailure`` and ``maxRetriesOnFailureDelay`` (params, ``options[<method>]``
+    or ``options``). :meth:`TpslCancelMixin._tpsl_plan`: the market, the chunks and one request
+    per chunk.
     """
 
-    market: dict[str, Any]
     ids: list[str]
-    chunks: list[list[str]]
-    requests: list[Any] = field(default_factory=list)
+    symbol: str = ''
+    route: Route = ROUTES[('isolated', 'v1')]
+    params: dict[str, Any] = field(default_factory=dict)
     retries: int = 0
     retry_delay: float = 0
-    route: Route = ROUTES[('isolated', 'v1')]
+    market: dict[str, Any] = field(default_factory=dict)
+    chunks: list[list[str]] = field(default_factory=list)
+    requests: list[Any] = field(default_factory=list)
 
 
 class TpslCancelMixin(TpslBaseMixin):
@@ -181,23 +186,28 @@ class TpslCancelMixin(TpslBaseMixin):
             raise BadRequest(f'{self.id} {method}() route must be one of {", ".join(APIS)}, got {api!r:.40}')
         return ROUTES[(margin, api)], params
 
-    def _tpsl_plan(self, ids: list[str], symbol: str, params: dict[str, Any], margin: str = 'isolated') -> CancelPlan:
-        """Chunk the ids into requests of at most 10; ``params`` go into every request body."""
+    def _tpsl_prepare(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> CancelPlan:
+        """Everything that needs no market data: refused here, nothing is sent, not even load_markets."""
+        order_ids, symbol = self._tpsl_check_arguments(ids, symbol, margin)
         method = ROUTES[(margin, 'v1')].method
         route, params = self._tpsl_route(method, margin, params)
         retries, params = self._tpsl_option(params, method, 'maxRetriesOnFailure', 0)
         retry_delay, params = self._tpsl_option(params, method, 'maxRetriesOnFailureDelay', 0)
-        market = self._tpsl_market(symbol, margin, method)
         for key in ('contract_code', 'order_id', 'algo_id'):
             if key in params:
                 raise BadRequest(f'{self.id} {method}() sets {key} itself; remove it from params')
-        plan = CancelPlan(market, ids, chunked(ids, route.max_ids), retries=int(retries),
-                          retry_delay=float(retry_delay), route=route)
+        return CancelPlan(order_ids, symbol, route, params, int(retries), float(retry_delay))
+
+    def _tpsl_plan(self, plan: CancelPlan) -> CancelPlan:
+        """With the markets loaded: check the market, chunk the ids, one request body per chunk."""
+        route = plan.route
+        plan.market = market = self._tpsl_market(plan.symbol, route.margin, route.method)
+        plan.chunks = chunked(plan.ids, route.max_ids)
         contract = {'contract_code': market['id']}
         if route.api == 'v1':
-            plan.requests = [self.extend(contract, {'order_id': ','.join(c)}, params) for c in plan.chunks]
+            plan.requests = [self.extend(contract, {'order_id': ','.join(c)}, plan.params) for c in plan.chunks]
         else:  # v5 takes an array, one item per order
-            plan.requests = [[self.extend(contract, {'algo_id': i}, params) for i in c] for c in plan.chunks]
+            plan.requests = [[self.extend(contract, {'algo_id': i}, plan.params) for i in c] for c in plan.chunks]
         return plan
 
     def _tpsl_next_attempt(self, plan: CancelPlan, attempts: list[Any]) -> float | None:

@@ -113,9 +113,9 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         return self._tpsl_parse_cancel_all(market, reply)
 
     def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
-        order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol, margin)
+        plan = self._tpsl_prepare(ids, symbol, params, margin)
         self.load_markets()
-        plan = self._tpsl_plan(order_ids, market_symbol, params, margin)
+        self._tpsl_plan(plan)
         return self._tpsl_result(plan, [self._tpsl_send(plan, request) for request in plan.requests])
 
     def _tpsl_send(self, plan: CancelPlan, request: Any) -> list[Any]:

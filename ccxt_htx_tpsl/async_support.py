@@ -68,9 +68,9 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         return self._tpsl_parse_cancel_all(market, reply)
 
     async def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
-        order_ids, market_symbol = self._tpsl_check_arguments(ids, symbol, margin)
+        plan = self._tpsl_prepare(ids, symbol, params, margin)
         await self.load_markets()
-        plan = self._tpsl_plan(order_ids, market_symbol, params, margin)
+        self._tpsl_plan(plan)
         outcomes = await asyncio.gather(*(self._tpsl_send(plan, request) for request in plan.requests))
         return self._tpsl_result(plan, outcomes)
 

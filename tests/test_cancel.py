@@ -323,3 +323,7 @@ def test_rate_limiter_cost_keeps_5_per_second_whatever_the_rate_limit(make_excha
         assert cost * rate_limit >= 200  # ms between two requests: never more than 5 per second
     other = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'api/v1/contract_tpsl_cancel', {}, {'cost': 1})
     assert other == 1
+    v5 = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'v5/algo/cancel_orders', [], {'cost': 0.41679})
+    assert v5 == pytest.approx(1000 / 24 * 1.025 / 100)  # 24/s (72 per 3 s), with the same margin
+    tuned = make_exchange(options={'tpslRateLimits': {path: 4}, 'tpslRateLimitMargin': 0})
+    assert tuned.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 2}) == pytest.approx(2.5)

@@ -62,7 +62,7 @@ def test_any_ids_give_a_ccxt_error_or_a_correct_request(exchange: Any, raw: Any)
     for order_id in order_ids:
         assert order_id.isascii() and order_id.isdigit() and not order_id.startswith('0')
         assert 0 < int(order_id) < 2**63
-    plan = CancelPlan(MARKET, order_ids, chunked(order_ids))
+    plan = CancelPlan(order_ids, market=MARKET, chunks=chunked(order_ids))
     assert [i for chunk in plan.chunks for i in chunk] == order_ids
     assert all(1 <= len(chunk) <= MAX_IDS_PER_REQUEST for chunk in plan.chunks)
 
@@ -114,7 +114,7 @@ def test_any_reply_gives_every_id_back_or_a_ccxt_error_that_does(
 ) -> None:
     order_ids = [str(1_300_000_000_000_000_000 + i) for i in range(count)]
     chunks = chunked(order_ids)
-    plan = CancelPlan(MARKET, order_ids, chunks, [{} for _ in chunks])
+    plan = CancelPlan(order_ids, market=MARKET, chunks=chunks, requests=[{} for _ in chunks])
     outcomes = [data.draw(replies(chunk)) for chunk in chunks]
     try:
         orders = exchange._tpsl_result(plan, [[outcome] for outcome in outcomes])

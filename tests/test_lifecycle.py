@@ -44,7 +44,7 @@ def test_place_list_cancel_some_cancel_the_rest_and_see_none_left(
     seeded = ids(5000, 60)  # more than one page of 50
     if recording:
         recording.add_tpsl_orders('BTC-USDT', ids=seeded)
-        recording.add_tpsl_orders('BTC-USDT', ids=ids(6000, 3), margin_mode='cross')
+        recording.add_tpsl_orders('BTC-USDT', ids=ids(6000, 5), margin_mode='cross')
 
     listed = run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL))
     assert sorted(o['id'] for o in listed) == sorted([o['id'] for o in created] + seeded)
@@ -54,13 +54,17 @@ def test_place_list_cancel_some_cancel_the_rest_and_see_none_left(
     assert by_id[created[0]['id']]['takeProfitPrice'] == 70000
     assert by_id[created[1]['id']]['stopLossPrice'] == 50000
 
-    some = [o['id'] for o in created[:2]] + seeded[:3]
+    some = [o['id'] for o in created[:2]] + seeded[:3]  # classic route
     assert [o['status'] for o in run(exchange.cancel_isolated_tpsl_orders(some, SYMBOL))] == ['canceled'] * 5
-    cross = run(exchange.cancel_cross_tpsl_orders([*ids(6000, 3), seeded[3]], 'BTC-USDT'))
+    successor = run(exchange.cancel_isolated_tpsl_orders(seeded[3:5], SYMBOL, {'route': 'v5'}))
+    assert [o['status'] for o in successor] == ['canceled'] * 2
+    cross = run(exchange.cancel_cross_tpsl_orders([*ids(6000, 3), seeded[5]], 'BTC-USDT'))
     assert [o['status'] for o in cross] == ['canceled'] * 3 + ['failed']  # an isolated id is not a cross order
+    cross = run(exchange.cancel_cross_tpsl_orders(ids(6003, 2), 'BTC-USDT', {'route': 'v5'}))
+    assert [o['status'] for o in cross] == ['canceled'] * 2
 
     rest = run(exchange.cancel_all_isolated_tpsl_orders(SYMBOL))
-    assert sorted(o['id'] for o in rest) == sorted([o['id'] for o in created[2:]] + seeded[3:])
+    assert sorted(o['id'] for o in rest) == sorted([o['id'] for o in created[2:]] + seeded[5:])
     assert {o['status'] for o in rest} == {'canceled'}
     assert run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL)) == []
     assert run(exchange.cancel_all_isolated_tpsl_orders(SYMBOL)) == []  # HTX's 1051: nothing left to cancel

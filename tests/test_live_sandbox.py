@@ -7,6 +7,7 @@ sync and the async class.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import pathlib
 import threading
@@ -67,6 +68,23 @@ def test_rate_limiter_keeps_20_chunks_at_or_under_5_per_second(
     assert all(r.err_code is None for r in sandbox.requests)
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
     assert busiest <= 5
+
+
+def test_back_to_back_calls_and_a_pause_stay_at_or_under_5_per_second(
+    live_exchange: Any, sandbox: Sandbox, run: Run
+) -> None:
+    """Calls in a row (the async class credits idle time to ccxt's throttler): still 205 ms apart."""
+    run(live_exchange.load_markets())
+    wanted = ids(4000, 60)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
+    for start in (0, 20, 30, 40):
+        if start == 40:
+            time.sleep(0.1)  # a pause shorter than the spacing
+        run(live_exchange.cancel_isolated_tpsl_orders(wanted[start:start + (20 if start == 0 else 10)], SYMBOL))
+    cancels = [r for r in sandbox.requests if r.endpoint == 'swap_tpsl_cancel']
+    arrivals = sorted(r.time for r in cancels)
+    assert len(arrivals) == 5 and all(r.err_code is None for r in cancels)
+    assert min(b - a for a, b in itertools.pairwise(arrivals)) >= 0.2
 
 
 def test_pro_class_cancels_over_http(sandbox: Sandbox) -> None:
