@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -185,46 +185,46 @@ async def _json_body(request: web.Request) -> Json:
 
 
 def _private(ctx: SandboxContext, endpoint: str, action: Action) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        arrival = _NOTE.get().arrival
-        try:
-            api_key = auth.verify(request.method, request.host, request.path, request.query.items(),
-                                  ctx.credentials, time.time(), ctx.max_skew_seconds)
-        except auth.AuthError as exc:
-            presented = ctx.limiter.peek((request.query.get('AccessKeyId'), endpoint), arrival)
-            return _json(error_body(exc.code, exc.msg), ctx.rate_headers(presented))
-        decision = ctx.limiter.acquire((api_key, endpoint), arrival)
-        headers = ctx.rate_headers(decision)
-        if not decision.allowed:
-            return _json(error_body(RATE_LIMITED), headers)
-        if api_key in ctx.migrated:  # checked after the rate window: the request reached the API
-            return _json(error_body(*ctx.migrated_error), headers)
-        try:
-            payload = ok_body(action(ctx.book, api_key, await _json_body(request)))
-        except HtxError as exc:
-            payload = error_body(exc.code, exc.msg)
-        return _json(payload, headers)
-
-    return handle
+    """A classic private endpoint: a JSON object body, the status envelope, the migration check."""
+    return _signed(ctx, endpoint, action, ctx.limiter, _json_body, ok_body, error_body, classic=True)
 
 
 def _private_v5(ctx: SandboxContext, path: str, action: V5Action) -> Handler:
+    """A v5 endpoint: any JSON body (arrays), the code envelope, its own rate window."""
+    return _signed(ctx, path, action, ctx.v5_limiter, _any_json_body, v5_ok_body, v5_error_body, classic=False)
+
+
+def _signed(
+    ctx: SandboxContext,
+    key: str,
+    action: Callable[[OrderBook, str, Any], Any],
+    limiter: SlidingWindowLimiter,
+    read_body: Callable[[web.Request], Awaitable[Any]],
+    ok: Callable[[Any], Json],
+    error: Callable[..., Json],
+    *,
+    classic: bool,
+) -> Handler:
+    """Signature v2, then the per key and endpoint rate window, then the endpoint."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         arrival = _NOTE.get().arrival
         try:
             api_key = auth.verify(request.method, request.host, request.path, request.query.items(),
                                   ctx.credentials, time.time(), ctx.max_skew_seconds)
-        except auth.AuthError as exc:
-            presented = ctx.v5_limiter.peek((request.query.get('AccessKeyId'), path), arrival)
+        except auth.AuthError as exc:  # the gateway's answer: classic shape on every route
+            presented = limiter.peek((request.query.get('AccessKeyId'), key), arrival)
             return _json(error_body(exc.code, exc.msg), ctx.rate_headers(presented))
-        decision = ctx.v5_limiter.acquire((api_key, path), arrival)
+        decision = limiter.acquire((api_key, key), arrival)
         headers = ctx.rate_headers(decision)
         if not decision.allowed:
-            return _json(v5_error_body(RATE_LIMITED), headers)
+            return _json(error(RATE_LIMITED), headers)
+        if classic and api_key in ctx.migrated:  # checked after the rate window: the request reached the API
+            return _json(error_body(*ctx.migrated_error), headers)
         try:
-            payload = v5_ok_body(action(ctx.book, api_key, await _any_json_body(request)))
+            payload = ok(action(ctx.book, api_key, await read_body(request)))
         except HtxError as exc:
-            payload = v5_error_body(exc.code, exc.msg)
+            payload = error(exc.code, exc.msg)
         return _json(payload, headers)
 
     return handle
