@@ -29,6 +29,7 @@ ERROR_CODE_STATUS: dict[str, str] = {
     '1071': 'canceled',  # repeated cancellation: the order is already cancelled
     '1063': 'closed',  # the order was already executed (triggered)
 }
+"""Per-id HTX error codes that tell the order's real state; any other per-id error is 'failed'."""
 # "This order doesn't exist": after an attempt whose outcome was lost, possibly because it
 # cancelled the order, so then the outcome is unknown rather than failed.
 NOT_FOUND_CODES = frozenset({'1061'})

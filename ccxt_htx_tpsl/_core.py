@@ -37,7 +37,8 @@ ORDER_PATH = 'linear-swap-api/v1/swap_tpsl_order'
 OPEN_ORDERS_PATH = 'linear-swap-api/v1/swap_tpsl_openorders'
 V5_CANCEL_PATH = 'v5/algo/cancel_orders'
 
-MAX_IDS_PER_REQUEST = 10  # HTX: "maximum 10 orders can be withdrew at one time"
+MAX_IDS_PER_REQUEST = 10
+"""Ids per cancel request: HTX's "maximum 10 orders can be withdrew at one time"; more are chunked."""
 
 # Endpoints with a limit of their own, in requests per second (options['tpslRateLimits']).
 ENDPOINT_RATE_LIMITS: dict[str, float] = {
