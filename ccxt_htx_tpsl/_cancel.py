@@ -43,8 +43,10 @@ def _canonical_id(item: Any) -> bool:
     """A str that is an HTX order id as it stands (the common case, checked cheaply)."""
     return (
         type(item) is str
-        and _ORDER_ID.fullmatch(item) is not None
-        and (len(item) < 19 or item <= _INT64_MAX_TEXT)
+        and item.isascii()
+        and item.isdigit()
+        and item[0] != '0'
+        and (len(item) < 19 or (len(item) == 19 and item <= _INT64_MAX_TEXT))
     )
 
 
@@ -72,6 +74,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ('cross', 'v5'): Route('cancelCrossTpslOrders', 'cross', 'v5', 'contract_private_post_v5_algo_cancel_orders'),
 }
 APIS = ('v1', 'v5')
+_DEFAULT_NAMES = {name: 'default' + name[0].upper() + name[1:]  # ccxt's defaultXyz option spelling
+                  for name in ('route', 'maxRetriesOnFailure', 'maxRetriesOnFailureDelay')}
 
 
 def chunked(ids: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:
@@ -175,7 +179,7 @@ class TpslCancelMixin(TpslBaseMixin):
     def _tpsl_option(self, params: dict[str, Any], method: str, name: str, default: Any) -> tuple[Any, dict[str, Any]]:
         """ccxt's ``handle_option_and_params``, skipped when no params and no option could set ``name``."""
         options = self.options
-        if params or method in options or name in options or 'default' + name[0].upper() + name[1:] in options:
+        if params or method in options or name in options or _DEFAULT_NAMES[name] in options:
             value, params = self.handle_option_and_params(params, method, name, default)
             return value, params
         return default, params
