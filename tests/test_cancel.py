@@ -15,7 +15,7 @@ import pytest
 
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox
 
-from .conftest import Run, ids
+from .conftest import REPLAY_HOSTNAME, Run, ids
 
 ORDER_KEYS = {
     'info', 'id', 'clientOrderId', 'timestamp', 'datetime', 'lastTradeTimestamp', 'symbol', 'type',
@@ -87,6 +87,7 @@ def test_partial_failure_is_a_result(exchange: Any, run: Run, recording: Sandbox
 
 
 @pytest.mark.vcr
+@pytest.mark.htx_recordable
 def test_all_ids_failing_is_a_result(exchange: Any, run: Run) -> None:
     wanted = ids(30, 3)
     orders = run(exchange.cancel_isolated_tpsl_orders(','.join(wanted), SYMBOL))
@@ -137,8 +138,9 @@ def test_top_level_error(
 
 
 @pytest.mark.vcr
+@pytest.mark.htx_recordable
 def test_bad_credentials_raise_authentication_error(make_exchange: Any, run: Run, recording: Sandbox | None) -> None:
-    exchange = make_exchange(recording.hostname if recording else '127.0.0.1:9', secret='not-' + DEMO_SECRET)
+    exchange = make_exchange(recording.hostname if recording else REPLAY_HOSTNAME, secret='not-' + DEMO_SECRET)
     wanted = ids(210, 2)
     with pytest.raises(ccxt.AuthenticationError) as raised:
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
