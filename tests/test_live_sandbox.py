@@ -195,3 +195,32 @@ def test_sandbox_stopped_mid_batch(make_exchange: Any, sandbox: Sandbox, run: Ru
     for order_id, status in zip(wanted, statuses, strict=True):  # and every 'canceled' is true
         assert status is None or (status == 'canceled' and sandbox.order(order_id)['status'] == 6)  # type: ignore[index]
     assert DEMO_API_KEY not in str(raised.value)
+
+
+FAULTS = {
+    '1032': ({'err_code': 1032}, ccxt.RateLimitExceeded, 'failed'),
+    '1004': ({'err_code': 1004}, ccxt.ExchangeNotAvailable, 'failed'),
+    '403': ({'err_code': 403}, ccxt.AuthenticationError, 'failed'),
+    'html-502': ({'http_status': 502}, ccxt.ExchangeNotAvailable, None),
+}
+
+
+@pytest.mark.parametrize('fault', list(FAULTS))
+def test_faults_mid_batch_over_http_tell_the_truth_for_every_id(
+    make_exchange: Any, sandbox: Sandbox, run: Run, fault: str
+) -> None:
+    """The second of three requests fails; every reported status matches the server's state."""
+    injected, error, middle = FAULTS[fault]
+    exchange = make_exchange(sandbox.hostname)
+    run(exchange.load_markets())
+    wanted = ids(5000, 25)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
+    sandbox.inject('swap_tpsl_cancel', after=1, **injected)
+    with pytest.raises(error) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    orders = raised.value.orders  # type: ignore[attr-defined]
+    assert [o['status'] for o in orders] == ['canceled'] * 10 + [middle] * 10 + ['canceled'] * 5
+    for order in orders:
+        state = sandbox.order(order['id'])['status']  # type: ignore[index]
+        assert state == (6 if order['status'] == 'canceled' else 2)  # refused or unknown: still open here
+    assert DEMO_API_KEY not in str(raised.value) and DEMO_SECRET not in str(raised.value)
