@@ -60,6 +60,11 @@ class Route:
     endpoint: str  # the implicit API method that sends one request
     max_ids: int = MAX_IDS_PER_REQUEST
 
+    @property
+    def info_keys(self) -> tuple[str, str, str]:
+        """How this API names an item's id, code and message; ``info`` built here uses the same."""
+        return ('order_id', 'err_code', 'err_msg') if self.api == 'v1' else ('algo_id', 'code', 'message')
+
 
 ROUTES: dict[tuple[str, str], Route] = {
     ('isolated', 'v1'): Route(
@@ -243,18 +248,20 @@ class TpslCancelMixin(TpslBaseMixin):
             outcome = attempts[-1]
             if isinstance(outcome, BaseError):
                 failures.append((index, outcome))
-                orders.update(self._tpsl_failed_chunk(chunk, outcome))
+                orders.update(self._tpsl_failed_chunk(plan.route, chunk, outcome))
                 continue
             if plan.route.api == 'v1':
                 parsed = self._tpsl_parse_reply(chunk, outcome)
             else:
                 parsed = self._tpsl_parse_v5_reply(chunk, outcome)
+            if parsed is not None:
+                self._tpsl_unmentioned(plan.route, chunk, parsed)
             if parsed is not None and any(self._tpsl_unknown(attempt) for attempt in attempts[:-1]):
                 parsed = self._tpsl_after_unknown_attempt(parsed)
             if parsed is None:
                 failure = BadResponse(f'{self.id} {plan.route.method}() unexpected reply: {outcome!r:.300}')
                 failures.append((index, failure))
-                orders.update(self._tpsl_failed_chunk(chunk, failure))
+                orders.update(self._tpsl_failed_chunk(plan.route, chunk, failure))
             else:
                 orders.update(parsed)
         symbol = plan.market['symbol']
@@ -284,7 +291,7 @@ class TpslCancelMixin(TpslBaseMixin):
             order_id = raw.strip()
             if order_id in wanted:  # a success wins over an error item for the same id
                 found[order_id] = {'id': order_id, 'status': 'canceled', 'info': raw}
-        return self._tpsl_unmentioned(chunk, found)
+        return found
 
     def _tpsl_parse_v5_reply(self, chunk: list[str], reply: Any) -> dict[str, dict[str, Any]] | None:
         """Per-id outcomes of one successor-route reply (``code`` 200, one ``data`` item per order)."""
@@ -298,7 +305,7 @@ class TpslCancelMixin(TpslBaseMixin):
             order_id = self.safe_string(item, 'algo_id')
             if order_id in wanted:
                 found[order_id] = {'id': order_id, 'status': 'canceled', 'info': item}
-        return self._tpsl_unmentioned(chunk, found)
+        return found
 
     def _tpsl_error_items(
         self, chunk: list[str], items: list[Any], id_key: str, code_key: str
@@ -313,11 +320,11 @@ class TpslCancelMixin(TpslBaseMixin):
         return found
 
     @staticmethod
-    def _tpsl_unmentioned(chunk: list[str], found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def _tpsl_unmentioned(route: Route, chunk: list[str], found: dict[str, dict[str, Any]]) -> None:
         """Ids HTX did not mention: the outcome is unknown."""
+        id_key = route.info_keys[0]
         for order_id in chunk:
-            found.setdefault(order_id, {'id': order_id, 'status': None, 'info': {'order_id': order_id}})
-        return found
+            found.setdefault(order_id, {'id': order_id, 'status': None, 'info': {id_key: order_id}})
 
     @staticmethod
     def _tpsl_unknown(attempt: Any) -> bool:
@@ -337,7 +344,7 @@ class TpslCancelMixin(TpslBaseMixin):
                 order['status'] = None
         return parsed
 
-    def _tpsl_failed_chunk(self, chunk: list[str], error: BaseError) -> dict[str, dict[str, Any]]:
+    def _tpsl_failed_chunk(self, route: Route, chunk: list[str], error: BaseError) -> dict[str, dict[str, Any]]:
         """Outcomes of a request that raised.
 
         If HTX answered with a refusal it refused the whole request: nothing in it was
@@ -345,17 +352,18 @@ class TpslCancelMixin(TpslBaseMixin):
         error page) the request may or may not have been carried out: ``status`` is None.
         """
         reply = getattr(error, 'htx_reply', None)
+        id_key, code_key, message_key = route.info_keys
         result: dict[str, dict[str, Any]] = {}
         for order_id in chunk:
-            if isinstance(reply, dict):
+            if isinstance(reply, dict):  # in the route's own spelling, like its per-item errors
                 info: dict[str, Any] = {
-                    'order_id': order_id,
-                    'err_code': reply.get('err_code', reply.get('err-code', reply.get('code'))),
-                    'err_msg': reply.get('err_msg', reply.get('err-msg', reply.get('message'))),
+                    id_key: order_id,
+                    code_key: reply.get('err_code', reply.get('err-code', reply.get('code'))),
+                    message_key: reply.get('err_msg', reply.get('err-msg', reply.get('message'))),
                 }
                 result[order_id] = {'id': order_id, 'status': 'failed', 'info': info}
             else:
-                info = {'order_id': order_id, 'error': type(error).__name__, 'err_msg': scrub(str(error))}
+                info = {id_key: order_id, 'error': type(error).__name__, message_key: scrub(str(error))}
                 result[order_id] = {'id': order_id, 'status': None, 'info': info}
         return result
 

@@ -52,6 +52,7 @@ ENDPOINT_RATE_LIMITS: dict[str, float] = {
 # Requests are spaced this much wider than the limit, so that network jitter cannot put one
 # request too many into HTX's window: 205 ms for a 5/s endpoint (options['tpslRateLimitMargin']).
 RATE_LIMIT_MARGIN = 0.025
+NO_INNER_RETRY_PATHS = frozenset({CANCEL_PATH, CROSS_CANCEL_PATH, V5_CANCEL_PATH, ORDER_PATH})
 # Every endpoint whose replies this package reads; handle_errors is narrowed to these.
 TPSL_PATHS = frozenset({*ENDPOINT_RATE_LIMITS, ORDER_PATH, OPEN_ORDERS_PATH, V5_CANCEL_PATH})
 
@@ -67,7 +68,12 @@ TPSL_EXACT_EXCEPTIONS: dict[str, type[BaseError]] = {
     '1052': BadRequest,  # batch size over the limit
     '1056': OnMaintenance,  # settlement in progress
     '1059': OnMaintenance,  # delivery in progress
-    '1510': NotSupported,  # this account must use HTX's new API (see MIGRATION_CODES)
+    # this account must use HTX's new API (see MIGRATION_CODES)
+    '1510': NotSupported,
+    '4002': NotSupported,
+    '4003': NotSupported,
+    '4004': NotSupported,
+    '4005': NotSupported,
 }
 # Codes that mean "this account has moved to HTX's new API" on the classic endpoints. 1510 is
 # HTX's code for a merged (unified) USDT-M account calling an API it may not use; what HTX answers
@@ -75,10 +81,14 @@ TPSL_EXACT_EXCEPTIONS: dict[str, type[BaseError]] = {
 MIGRATION_CODES = frozenset({'1510', '4002', '4003', '4004', '4005'})
 NOTHING_TO_CANCEL = '1051'  # "No orders to cancel.": an empty result for cancel-all, not a failure
 
-MIGRATION_HINT = (
-    " - this account has to use HTX's new (v5) API: send the cancels there with params={'route': 'v5'}, "
-    "or for every call with exchange.options['cancelIsolatedTpslOrders'] = {'route': 'v5'} "
-    "(likewise 'cancelCrossTpslOrders')"
+MIGRATION_HINT = " - this account has to use HTX's new (v5) API"
+ROUTE_HINT = (
+    ": send the cancels there with params={'route': 'v5'}, or for every call with "
+    "exchange.options['cancelIsolatedTpslOrders'] = {'route': 'v5'} (likewise 'cancelCrossTpslOrders')"
+)
+NO_ROUTE_HINT = (
+    '; this method has no v5 route in ccxt_htx_tpsl (only the cancels by id have one: '
+    "params={'route': 'v5'})"
 )
 _CREDENTIALS_IN_URL = re.compile(r'((?:AccessKeyId|Signature)=)[^&\s\'"]+')
 
@@ -98,17 +108,18 @@ class TpslBaseMixin(_ExchangeBase):
     """Endpoint declarations and ccxt hooks; mixed in before a ``ccxt.htx`` class."""
 
     # Endpoints ccxt 4.5 no longer declares. ``Entry`` only calls ``self.request``, so each
-    # declaration serves the sync, async and pro classes. A cost of 2 is HTX's 5 requests/s at
-    # ccxt's default ``rateLimit`` of 100 ms; calculate_rate_limiter_cost adds the margin.
+    # declaration serves the sync, async and pro classes. The three cancels are declared at the
+    # cost of a plain request; their own limit (HTX's 5 requests/s) is options['tpslRateLimits'],
+    # applied by calculate_rate_limiter_cost: 2.05 at ccxt's default rateLimit of 100 ms.
     contract_private_post_linear_swap_api_v1_swap_tpsl_cancel = (
         contractPrivatePostLinearSwapApiV1SwapTpslCancel
-    ) = Entry(CANCEL_PATH, ['contract', 'private'], 'POST', {'cost': 2})
+    ) = Entry(CANCEL_PATH, ['contract', 'private'], 'POST', {'cost': 1})
     contract_private_post_linear_swap_api_v1_swap_cross_tpsl_cancel = (
         contractPrivatePostLinearSwapApiV1SwapCrossTpslCancel
-    ) = Entry(CROSS_CANCEL_PATH, ['contract', 'private'], 'POST', {'cost': 2})
+    ) = Entry(CROSS_CANCEL_PATH, ['contract', 'private'], 'POST', {'cost': 1})
     contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall = (
         contractPrivatePostLinearSwapApiV1SwapTpslCancelall
-    ) = Entry(CANCEL_ALL_PATH, ['contract', 'private'], 'POST', {'cost': 2})
+    ) = Entry(CANCEL_ALL_PATH, ['contract', 'private'], 'POST', {'cost': 1})
     contract_private_post_linear_swap_api_v1_swap_tpsl_order = (
         contractPrivatePostLinearSwapApiV1SwapTpslOrder
     ) = Entry(ORDER_PATH, ['contract', 'private'], 'POST', {'cost': 1})
@@ -118,8 +129,10 @@ class TpslBaseMixin(_ExchangeBase):
 
     def describe(self) -> Any:
         # fetch2 reads options[path]['maxRetriesOnFailure'] before the global option: ccxt's
-        # invisible retry stays off for these endpoints; the cancels retry where they can see it.
-        no_inner_retry = {path: {'maxRetriesOnFailure': 0} for path in TPSL_PATHS}
+        # invisible retry stays off where it could report a wrong status (the cancels by id, which
+        # retry where they can see each attempt) or place orders twice (create). Listing and
+        # cancel-all keep ccxt's retry: repeating them is harmless.
+        no_inner_retry = {path: {'maxRetriesOnFailure': 0} for path in NO_INNER_RETRY_PATHS}
         return self.deep_extend(super().describe(), {
             'has': {
                 'cancelIsolatedTpslOrders': True,
@@ -138,10 +151,16 @@ class TpslBaseMixin(_ExchangeBase):
     def calculate_rate_limiter_cost(
         self, api: Any, method: Any, path: Any, params: Any, config: dict[str, Any] = {}
     ) -> Any:
-        """Keep endpoints with a limit of their own under it, whatever ``rateLimit`` is set."""
+        """Space endpoints with a limit of their own by that limit, whatever ``rateLimit`` is set.
+
+        The cost is the larger of the declared one (ccxt's units: a plain request is 1, so a
+        slower ``rateLimit`` slows these endpoints too) and ``options['tpslRateLimits'][path]``
+        (requests/s) widened by ``options['tpslRateLimitMargin']``, which alone sets the pace at
+        ccxt's default ``rateLimit`` and can follow a limit HTX changes, up or down.
+        """
         cost = super().calculate_rate_limiter_cost(api, method, path, params, config)
         per_second = self.safe_number(self.options.get('tpslRateLimits'), path)
-        if per_second and self.rateLimit > 0:
+        if per_second and per_second > 0 and self.rateLimit > 0:
             margin = max(0.0, self.safe_number(self.options, 'tpslRateLimitMargin', RATE_LIMIT_MARGIN))
             cost = max(cost, 1000 / per_second * (1 + margin) / self.rateLimit)
         return cost
@@ -183,7 +202,8 @@ class TpslBaseMixin(_ExchangeBase):
         except BaseError as error:
             error.htx_reply = response
             if code in MIGRATION_CODES and path != V5_CANCEL_PATH:
-                error.args = (str(error) + MIGRATION_HINT,)
+                hint = ROUTE_HINT if path in (CANCEL_PATH, CROSS_CANCEL_PATH) else NO_ROUTE_HINT
+                error.args = (str(error) + MIGRATION_HINT + hint,)
             raise
 
     @staticmethod

@@ -13,7 +13,7 @@ from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse
 from ._cancel import ERROR_CODE_STATUS, TpslCancelMixin
 
 PAGE_SIZE = 50  # HTX's maximum for swap_tpsl_openorders
-MAX_PAGES = 200  # 10,000 orders: a guard against a reply whose paging never ends
+MAX_PAGES = 200  # 10,000 orders: a guard against paging that never ends
 
 # swap_tpsl_openorders `status` → ccxt order status
 HTX_TPSL_STATUS: dict[str, str] = {
@@ -57,6 +57,9 @@ class TpslLifecycleMixin(TpslCancelMixin):
             raise ArgumentsRequired(where + ' requires a takeProfit or a stopLoss trigger price, or both')
         if side not in ('buy', 'sell'):
             raise BadRequest(f"{where} side must be 'buy' or 'sell' (the closing direction), got {side!r:.40}")
+        if 'maxRetriesOnFailure' in params:
+            raise BadRequest(f'{where} is not retried: after a lost reply a retry could place the orders twice; '
+                             'list the open orders to see what was placed')
         market = self._tpsl_market(symbol, 'isolated', 'createIsolatedTpslOrders')
         volume = _decimal(amount)
         if volume is None:
@@ -119,8 +122,11 @@ class TpslLifecycleMixin(TpslCancelMixin):
         orders = data.get('orders', [])
         page = self.safe_integer(data, 'current_page', request['page_index'])
         pages = self.safe_integer(data, 'total_page', page)
-        if not orders or page >= pages or page >= MAX_PAGES:
+        if not orders or page >= pages:
             return orders, None
+        if page >= MAX_PAGES:
+            raise BadResponse(f'{self.id} fetchOpenIsolatedTpslOrders() paging did not end after {MAX_PAGES} pages '
+                              f'of {request["page_size"]}: {pages} pages reported')
         return orders, self.extend(request, {'page_index': page + 1})
 
     def _tpsl_parse_open_orders(

@@ -30,6 +30,7 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         :param dict [params]: extra parameters merged into every request body
         :param str [params.route]: 'v1' (default, the classic endpoint) or 'v5' (HTX's successor API)
         :param int [params.maxRetriesOnFailure]: re-send a request that failed in a way that may pass (ccxt's option)
+        :param int [params.maxRetriesOnFailureDelay]: milliseconds to wait before such a re-send
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id, in the
             caller's order, ``status`` 'canceled', 'failed', 'closed' or None (unknown)
         """
@@ -44,6 +45,8 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         :param str[]|str|int ids: order ids (str or int), one id, or a comma-joined string
         :param str symbol: unified symbol or contract code of a USDT-margined swap or future with cross margin
         :param dict [params]: extra parameters merged into every request body
+        :param str [params.route]: 'v1' (default, the classic endpoint) or 'v5' (HTX's successor API)
+        :param int [params.maxRetriesOnFailure]: re-send a request that failed in a way that may pass (ccxt's option)
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id
         """
         return self._tpsl_cancel(ids, symbol, params, 'cross')

@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument('--secret', default=os.environ.get('HTX_SECRET'), help='default: $HTX_SECRET')
     cancel.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
     cancel.add_argument('--sandbox', action='store_true', help='use an embedded sandbox even if credentials are set')
+    cancel.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
+    cancel.add_argument('--route', choices=('v1', 'v5'), help="'v5': HTX's successor API (default: the classic v1)")
     cancel.add_argument('--url', help="send to this base URL instead, e.g. a running 'htx-tpsl sandbox' "
                         '(http://127.0.0.1:8080); its demo credentials are used unless others are given')
     _output_options(cancel)
@@ -141,13 +143,16 @@ def _cancel(
     orders: list[dict[str, Any]] = []
     error: BaseException | None = None
     try:
-        distinct, _ = exchange._tpsl_check_arguments(ids, symbol)
+        margin = 'cross' if getattr(args, 'cross', False) else 'isolated'
+        cancel = exchange.cancel_cross_tpsl_orders if margin == 'cross' else exchange.cancel_isolated_tpsl_orders
+        params = {'route': args.route} if getattr(args, 'route', None) else {}
+        distinct, _ = exchange._tpsl_check_arguments(ids, symbol, margin)
         exchange.load_markets()
         batches = chunked(distinct)
         progress = _Progress(len(distinct), enabled=not args.no_progress and len(batches) > 1)
         for batch in batches:
             try:
-                orders += exchange.cancel_isolated_tpsl_orders(batch, symbol)
+                orders += cancel(batch, symbol, params)
             except ccxt.BaseError as failed:
                 error = error or failed
                 orders += getattr(failed, 'orders', [])
@@ -188,9 +193,12 @@ def _print_orders(orders: list[dict[str, Any]], as_json: bool, out: TextIO) -> N
 
 def _row(order: dict[str, Any]) -> dict[str, Any]:
     info = order['info'] if isinstance(order['info'], dict) else {}
-    message = info.get('err_msg') or ('' if order['status'] == 'canceled' else info.get('error'))
-    return {'id': order['id'], 'symbol': order['symbol'], 'status': order['status'],
-            'code': info.get('err_code'), 'message': message}
+    code = info.get('err_code', info.get('code'))  # classic and v5 spellings
+    code = None if str(code) == '200' else code  # v5's per-item success
+    message = info.get('err_msg') or (info.get('message') if code is not None else None)
+    if not message:
+        message = '' if order['status'] == 'canceled' else info.get('error')
+    return {'id': order['id'], 'symbol': order['symbol'], 'status': order['status'], 'code': code, 'message': message}
 
 
 def _note(text: str) -> None:

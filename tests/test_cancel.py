@@ -318,9 +318,9 @@ def test_public_contract(make_exchange: Any, flavour: str) -> None:
 def test_rate_limiter_cost_keeps_5_per_second_whatever_the_rate_limit(make_exchange: Any) -> None:
     path = 'linear-swap-api/v1/swap_tpsl_cancel'
     api = ['contract', 'private']
-    for rate_limit, expected in [(100, 2.05), (50, 4.1), (400, 2)]:
+    for rate_limit, expected in [(100, 2.05), (50, 4.1), (400, 1)]:  # a slower rateLimit: slower still
         exchange = make_exchange(rateLimit=rate_limit)
-        cost = exchange.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 2})
+        cost = exchange.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1})
         assert cost == pytest.approx(expected)
         assert cost * rate_limit >= 200  # ms between two requests: never more than 5 per second
     other = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'api/v1/contract_tpsl_cancel', {}, {'cost': 1})
@@ -328,4 +328,6 @@ def test_rate_limiter_cost_keeps_5_per_second_whatever_the_rate_limit(make_excha
     v5 = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'v5/algo/cancel_orders', [], {'cost': 0.41679})
     assert v5 == pytest.approx(1000 / 24 * 1.025 / 100)  # 24/s (72 per 3 s), with the same margin
     tuned = make_exchange(options={'tpslRateLimits': {path: 4}, 'tpslRateLimitMargin': 0})
-    assert tuned.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 2}) == pytest.approx(2.5)
+    assert tuned.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == pytest.approx(2.5)
+    raised = make_exchange(options={'tpslRateLimits': {path: 8}})  # if HTX allowed more, it can follow
+    assert raised.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == pytest.approx(1.28125)

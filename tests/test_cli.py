@@ -98,3 +98,19 @@ def test_sandbox_command_serves_ccxt_signed_requests_and_refuses_a_tampered_sign
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_cancel_cross_orders_on_the_successor_route(capsys: pytest.CaptureFixture[str]) -> None:
+    with Sandbox() as sandbox:
+        wanted = sandbox.add_tpsl_orders('BTC-USDT', count=3, margin_mode='cross')
+        assert main(['cancel', 'BTC-USDT', *wanted, '--cross', '--route', 'v5', '--url', sandbox.url, '--json']) == 0
+        assert {r.endpoint for r in sandbox.requests if r.method == 'POST'} == {'cancel_orders'}
+    assert [row['status'] for row in json.loads(capsys.readouterr()[0])] == ['canceled'] * 3
+
+
+def test_v5_refusals_show_their_code_in_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    with Sandbox() as sandbox:
+        placed = sandbox.add_tpsl_orders('BTC-USDT', count=1)
+        assert main(['cancel', 'BTC-USDT', *placed, '1300000000000000001', '--route', 'v5', '--url', sandbox.url]) == 1
+    rows = [line.split()[:3] for line in capsys.readouterr()[0].splitlines()[1:]]
+    assert rows == [[placed[0], 'canceled'], ['1300000000000000001', 'failed', '1061']]

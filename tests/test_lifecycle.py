@@ -129,3 +129,27 @@ def test_has_flags_and_camel_case_aliases(make_exchange: Any) -> None:
         assert exchange.has[name] is True
         snake = ''.join('_' + c.lower() if c.isupper() else c for c in name)
         assert getattr(exchange, name) == getattr(exchange, snake)
+
+
+def test_create_is_never_retried(live_exchange: Any, sandbox: Sandbox, run: Run) -> None:
+    run(live_exchange.load_markets())
+    with pytest.raises(ccxt.BadRequest, match='place the orders twice'):
+        run(live_exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000, None, {'maxRetriesOnFailure': 2}))
+    live_exchange.options['maxRetriesOnFailure'] = 2  # ccxt's global retry stays off for create
+    sandbox.inject('swap_tpsl_order', err_code=1032)
+    with pytest.raises(ccxt.RateLimitExceeded):
+        run(live_exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
+    assert len([r for r in sandbox.requests if r.endpoint == 'swap_tpsl_order']) == 1
+
+
+def test_a_migrated_account_is_told_which_methods_have_a_v5_route(
+    live_exchange: Any, sandbox: Sandbox, run: Run
+) -> None:
+    run(live_exchange.load_markets())
+    sandbox.migrate(live_exchange.apiKey)
+    with pytest.raises(ccxt.NotSupported, match='has no v5 route') as raised:
+        run(live_exchange.fetch_open_isolated_tpsl_orders(SYMBOL))
+    assert "only the cancels by id have one: params={'route': 'v5'}" in str(raised.value)
+    sandbox.inject('swap_tpsl_cancel', err_code=4002)
+    with pytest.raises(ccxt.NotSupported, match=r"send the cancels there with params=\{'route': 'v5'\}"):
+        run(live_exchange.cancel_isolated_tpsl_orders(ids(0, 1), SYMBOL))

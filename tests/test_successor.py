@@ -68,7 +68,8 @@ def test_successor_route_refusal_raises_with_every_outcome(
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL, {'route': 'v5'}))
     orders = raised.value.orders  # type: ignore[attr-defined]
     assert [o['status'] for o in orders] == ['canceled'] * 10 + ['failed'] * 2
-    assert {o['info']['err_code'] for o in orders[10:]} == {1032}
+    assert {o['info']['code'] for o in orders[10:]} == {1032}  # v5's own spelling, like its per-item errors
+    assert [o['info']['algo_id'] for o in orders[10:]] == wanted[10:]
 
 
 @pytest.mark.vcr
