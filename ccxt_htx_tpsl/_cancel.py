@@ -83,6 +83,16 @@ _DEFAULT_NAMES = {name: 'default' + name[0].upper() + name[1:]  # ccxt's default
                   for name in ('route', 'maxRetriesOnFailure', 'maxRetriesOnFailureDelay')}
 
 
+def succeeded_ids(data: dict[str, Any]) -> list[str]:
+    """The raw entries of a classic reply's ``successes`` (a comma-joined string; a list tolerated)."""
+    successes = data.get('successes')
+    if isinstance(successes, str):
+        return successes.split(',')
+    if isinstance(successes, list):
+        return [str(s) for s in successes]
+    return []
+
+
 def chunked(ids: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:
     """``ids`` in consecutive requests of at most ``size``."""
     return [ids[i:i + size] for i in range(0, len(ids), size)]
@@ -200,13 +210,21 @@ class TpslCancelMixin(TpslBaseMixin):
         """Everything that needs no market data: refused here, nothing is sent, not even load_markets."""
         order_ids, symbol = self._tpsl_check_arguments(ids, symbol, margin)
         method = ROUTES[(margin, 'v1')].method
+        if not isinstance(params, dict):
+            raise BadRequest(f'{self.id} {method}() params must be a dict, got {type(params).__name__}')
         route, params = self._tpsl_route(method, margin, params)
         retries, params = self._tpsl_option(params, method, 'maxRetriesOnFailure', 0)
         retry_delay, params = self._tpsl_option(params, method, 'maxRetriesOnFailureDelay', 0)
+        numbers = {'maxRetriesOnFailure': self.safe_integer({'v': retries}, 'v'),
+                   'maxRetriesOnFailureDelay': self.safe_number({'v': retry_delay}, 'v')}
+        for name, value in numbers.items():
+            if value is None or value < 0:
+                raise BadRequest(f'{self.id} {method}() {name} must be a number >= 0')
         for key in ('contract_code', 'order_id', 'algo_id'):
             if key in params:
                 raise BadRequest(f'{self.id} {method}() sets {key} itself; remove it from params')
-        return CancelPlan(order_ids, symbol, route, params, int(retries), float(retry_delay))
+        return CancelPlan(order_ids, symbol, route, params, int(numbers['maxRetriesOnFailure']),
+                          float(numbers['maxRetriesOnFailureDelay']))
 
     def _tpsl_plan(self, plan: CancelPlan) -> CancelPlan:
         """With the markets loaded: check the market, chunk the ids, one request body per chunk."""
@@ -223,8 +241,10 @@ class TpslCancelMixin(TpslBaseMixin):
     def _tpsl_next_attempt(self, plan: CancelPlan, attempts: list[Any]) -> float | None:
         """None when a request is settled; else milliseconds to wait before (re)sending it.
 
-        Only failures that may pass are retried (ccxt's ``OperationFailed``: rate limit, timeout,
-        network, exchange unavailable); a reply, even a refusal of every id, is final.
+        Only failures that may pass are retried (ccxt's ``OperationFailed``): a timeout, a network
+        error or an error page, and HTX refusals of that class (1032 rate limit, 1000/1004 busy,
+        1001/1056/1059 maintenance), which did nothing, so re-sending is safe. An ok reply is final,
+        even one refusing every id, and so are other refusals (403, 1052, 1510...).
         """
         if not attempts:
             return 0
@@ -279,15 +299,8 @@ class TpslCancelMixin(TpslBaseMixin):
         data = reply['data']
         errors = data.get('errors')
         found = self._tpsl_error_items(chunk, errors if isinstance(errors, list) else [], 'order_id', 'err_code')
-        successes = data.get('successes')
-        if isinstance(successes, str):
-            succeeded = successes.split(',')
-        elif isinstance(successes, list):
-            succeeded = [str(s) for s in successes]
-        else:
-            succeeded = []
         wanted = set(chunk)
-        for raw in succeeded:
+        for raw in succeeded_ids(data):
             order_id = raw.strip()
             if order_id in wanted:  # a success wins over an error item for the same id
                 found[order_id] = {'id': order_id, 'status': 'canceled', 'info': raw}
@@ -383,4 +396,5 @@ class TpslCancelMixin(TpslBaseMixin):
         )
         error = type(first)(message)
         error.orders = orders
+        error.htx_reply = getattr(first, 'htx_reply', None)
         return error

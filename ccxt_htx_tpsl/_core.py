@@ -54,7 +54,7 @@ ENDPOINT_RATE_LIMITS: dict[str, float] = {
 RATE_LIMIT_MARGIN = 0.025
 NO_INNER_RETRY_PATHS = frozenset({CANCEL_PATH, CROSS_CANCEL_PATH, V5_CANCEL_PATH, ORDER_PATH})
 # Every endpoint whose replies this package reads; handle_errors is narrowed to these.
-TPSL_PATHS = frozenset({*ENDPOINT_RATE_LIMITS, ORDER_PATH, OPEN_ORDERS_PATH, V5_CANCEL_PATH})
+TPSL_PATHS = frozenset({*ENDPOINT_RATE_LIMITS, ORDER_PATH, OPEN_ORDERS_PATH})
 
 # Top-level codes ccxt 4.5 does not map (they surface as a bare ExchangeError there). Used for
 # these endpoints only, before ccxt's own table, so other endpoints keep ccxt's behaviour.
@@ -96,6 +96,13 @@ _CREDENTIALS_IN_URL = re.compile(r'((?:AccessKeyId|Signature)=)[^&\s\'"]+')
 def scrub(text: str) -> str:
     """Remove the API key and the signature that ccxt puts in URLs (and so in its messages)."""
     return _CREDENTIALS_IN_URL.sub(r'\1***', text)
+
+
+def scrubbed(error: BaseError) -> BaseError:
+    """``error`` with the credentials ccxt put in its message removed; raise it ``from None``, as
+    ccxt chains the HTTP library's exception, whose message holds the signed URL too."""
+    error.args = (scrub(str(error)),)
+    return error
 
 
 def path_of(url: str) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse
 
-from ._cancel import ERROR_CODE_STATUS, TpslCancelMixin
+from ._cancel import TpslCancelMixin, succeeded_ids
 
 PAGE_SIZE = 50  # HTX's maximum for swap_tpsl_openorders
 MAX_PAGES = 200  # 10,000 orders: a guard against paging that never ends
@@ -30,15 +30,21 @@ HTX_TPSL_STATUS: dict[str, str] = {
 }
 
 
+_MAX_NUMBER = Decimal(2**63 - 1)
+
+
 def _decimal(value: Any) -> Decimal | None:
-    """A finite number given as int, float or str; None for anything else (bool included)."""
+    """A finite number given as int, float or str, within 1e±30; None for anything else (bool included).
+
+    The magnitude bound keeps '1e9999999' from being expanded into a huge integer or string.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    return number if number.is_finite() and abs(number.adjusted()) <= 30 else None
 
 
 class TpslLifecycleMixin(TpslCancelMixin):
@@ -67,14 +73,14 @@ class TpslLifecycleMixin(TpslCancelMixin):
             raise BadRequest(f'{where} amount must be a number of contracts, got {got}')
         if volume != volume.to_integral_value():
             raise BadRequest(f'{where} amount is a whole number of contracts, got {amount!r:.40}')
-        if volume <= 0:
-            raise BadRequest(f'{where} amount must be positive, got {amount!r:.40}')
+        if volume <= 0 or volume > _MAX_NUMBER:
+            raise BadRequest(f'{where} amount must be positive and below 2**63, got {amount!r:.40}')
         request: dict[str, Any] = {'contract_code': market['id'], 'direction': side, 'volume': int(volume)}
         for prefix, price in (('tp', takeProfit), ('sl', stopLoss)):
             if price is None:
                 continue
             number = _decimal(price)
-            if number is None or not number > 0:
+            if number is None or not 0 < number < _MAX_NUMBER:
                 raise BadRequest(f'{where} {prefix} trigger price must be a positive number, got {price!r:.40}')
             request[prefix + '_trigger_price'] = self.price_to_precision(market['symbol'], str(number))
         return market, self.extend(request, params)
@@ -180,12 +186,9 @@ class TpslLifecycleMixin(TpslCancelMixin):
         if not isinstance(reply, dict) or not isinstance(reply.get('data'), dict):
             raise BadResponse(f'{self.id} cancelAllIsolatedTpslOrders() unexpected reply: {reply!r:.300}')
         data = reply['data']
-        successes = data.get('successes')
-        ids = [s.strip() for s in successes.split(',') if s.strip()] if isinstance(successes, str) else []
-        orders: list[dict[str, Any]] = [{'id': i, 'status': 'canceled', 'info': i} for i in ids]
         errors = data.get('errors')
-        for item in errors if isinstance(errors, list) else []:
-            if isinstance(item, dict) and self.safe_string(item, 'order_id'):
-                status = ERROR_CODE_STATUS.get(self.safe_string(item, 'err_code') or '', 'failed')
-                orders.append({'id': self.safe_string(item, 'order_id'), 'status': status, 'info': item})
-        return [self.safe_order(self.extend(order, {'symbol': market['symbol']})) for order in orders]
+        error_ids = [self.safe_string(item, 'order_id') for item in errors if isinstance(item, dict)] \
+            if isinstance(errors, list) else []
+        named = list(dict.fromkeys(i for i in [s.strip() for s in succeeded_ids(data)] + error_ids if i))
+        parsed = self._tpsl_parse_reply(named, reply) or {}  # the ids HTX names, read as a cancel's
+        return [self.safe_order(self.extend(parsed[i], {'symbol': market['symbol']})) for i in named]

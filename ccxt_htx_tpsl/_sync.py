@@ -11,6 +11,7 @@ from typing import Any
 import ccxt
 
 from ._cancel import CancelPlan
+from ._core import scrubbed
 from ._lifecycle import TpslLifecycleMixin
 
 
@@ -70,7 +71,7 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         """
         self.load_markets()
         market, request = self._tpsl_create_request(symbol, side, amount, takeProfit, stopLoss, params)
-        reply = self.contract_private_post_linear_swap_api_v1_swap_tpsl_order(request)
+        reply = self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_order', request)
         return self._tpsl_parse_created(market, request, reply)
 
     def fetch_open_isolated_tpsl_orders(
@@ -93,9 +94,8 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         raw: list[Any] = []
         page: dict[str, Any] | None = request
         while page is not None:
-            orders, page = self._tpsl_open_orders_page(
-                self.contract_private_post_linear_swap_api_v1_swap_tpsl_openorders(page), page
-            )
+            reply = self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_openorders', page)
+            orders, page = self._tpsl_open_orders_page(reply, page)
             raw += orders
         return self._tpsl_parse_open_orders(raw, market, since, limit)
 
@@ -112,7 +112,7 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         """
         self.load_markets()
         market, request = self._tpsl_cancel_all_request(symbol, params)
-        reply = self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall(request)
+        reply = self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall', request)
         return self._tpsl_parse_cancel_all(market, reply)
 
     def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
@@ -120,6 +120,13 @@ class htx(TpslLifecycleMixin, ccxt.htx):
         self.load_markets()
         self._tpsl_plan(plan)
         return self._tpsl_result(plan, [self._tpsl_send(plan, request) for request in plan.requests])
+
+    def _tpsl_request(self, endpoint: str, request: Any) -> Any:
+        """One request of create / list / cancel-all; ccxt's errors re-raised without credentials."""
+        try:
+            return getattr(self, endpoint)(request)
+        except ccxt.BaseError as error:
+            raise scrubbed(error) from None
 
     def _tpsl_send(self, plan: CancelPlan, request: Any) -> list[Any]:
         attempts: list[Any] = []

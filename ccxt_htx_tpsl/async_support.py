@@ -12,6 +12,7 @@ from typing import Any
 import ccxt.async_support
 
 from ._cancel import CancelPlan
+from ._core import scrubbed
 from ._lifecycle import TpslLifecycleMixin
 
 
@@ -39,7 +40,7 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         """Set a take-profit and/or a stop-loss on an isolated position, one order per leg (see the sync method)."""
         await self.load_markets()
         market, request = self._tpsl_create_request(symbol, side, amount, takeProfit, stopLoss, params)
-        reply = await self.contract_private_post_linear_swap_api_v1_swap_tpsl_order(request)
+        reply = await self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_order', request)
         return self._tpsl_parse_created(market, request, reply)
 
     async def fetch_open_isolated_tpsl_orders(
@@ -52,9 +53,8 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         raw: list[Any] = []
         page: dict[str, Any] | None = request
         while page is not None:
-            orders, page = self._tpsl_open_orders_page(
-                await self.contract_private_post_linear_swap_api_v1_swap_tpsl_openorders(page), page
-            )
+            reply = await self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_openorders', page)
+            orders, page = self._tpsl_open_orders_page(reply, page)
             raw += orders
         return self._tpsl_parse_open_orders(raw, market, since, limit)
 
@@ -64,7 +64,7 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         """Cancel every isolated TP/SL order of a contract, or of one side (see the sync method)."""
         await self.load_markets()
         market, request = self._tpsl_cancel_all_request(symbol, params)
-        reply = await self.contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall(request)
+        reply = await self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall', request)
         return self._tpsl_parse_cancel_all(market, reply)
 
     async def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
@@ -73,6 +73,13 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         self._tpsl_plan(plan)
         outcomes = await asyncio.gather(*(self._tpsl_send(plan, request) for request in plan.requests))
         return self._tpsl_result(plan, outcomes)
+
+    async def _tpsl_request(self, endpoint: str, request: Any) -> Any:
+        """One request of create / list / cancel-all; ccxt's errors re-raised without credentials."""
+        try:
+            return await getattr(self, endpoint)(request)
+        except ccxt.BaseError as error:
+            raise scrubbed(error) from None
 
     async def _tpsl_send(self, plan: CancelPlan, request: Any) -> list[Any]:
         attempts: list[Any] = []
@@ -85,7 +92,6 @@ class AsyncTpslMixin(TpslLifecycleMixin):
             except ccxt.BaseError as error:
                 attempts.append(error)
         return attempts
-
 
     def _tpsl_credit_idle_time(self) -> None:
         """Let ccxt's async throttler count the time it sat idle, never more than it owes.

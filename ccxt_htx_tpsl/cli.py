@@ -55,14 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     cancel.add_argument('symbol', help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
     cancel.add_argument('ids', nargs='+', metavar='ID', help='order ids (also comma-joined)')
-    cancel.add_argument('--api-key', default=os.environ.get('HTX_API_KEY'), help='default: $HTX_API_KEY')
-    cancel.add_argument('--secret', default=os.environ.get('HTX_SECRET'), help='default: $HTX_SECRET')
+    cancel.add_argument('--api-key', help='HTX API key (default: $HTX_API_KEY; never sent to --url)')
+    cancel.add_argument('--secret', help='HTX secret (default: $HTX_SECRET; never sent to --url)')
     cancel.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
     cancel.add_argument('--sandbox', action='store_true', help='use an embedded sandbox even if credentials are set')
     cancel.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
     cancel.add_argument('--route', choices=('v1', 'v5'), help="'v5': HTX's successor API (default: the classic v1)")
     cancel.add_argument('--url', help="send to this base URL instead, e.g. a running 'htx-tpsl sandbox' "
-                        '(http://127.0.0.1:8080); its demo credentials are used unless others are given')
+                        '(http://127.0.0.1:8080), with the sandbox demo credentials unless --api-key and '
+                        '--secret are given (the HTX_* environment is not used)')
     _output_options(cancel)
     cancel.set_defaults(run=_run_cancel)
 
@@ -100,14 +101,16 @@ def _run_cancel(args: argparse.Namespace) -> int:
         config['urls']['api']['contract'] = url.scheme + '://{hostname}'
         _note(f'cancelling on {url.scheme}://{url.netloc}.')
         return _exit_status(*_cancel(htx(config), args.symbol, args.ids, args))
-    if args.sandbox or not (args.api_key and args.secret):
+    api_key = args.api_key or os.environ.get('HTX_API_KEY')  # the environment's keys go to HTX only
+    secret = args.secret or os.environ.get('HTX_SECRET')
+    if args.sandbox or not (api_key and secret):
         reason = '--sandbox given' if args.sandbox else 'no HTX_API_KEY/HTX_SECRET'
         with Sandbox(port=0) as server:
             _note(f'{reason}: using an embedded sandbox at {server.url}; nothing is sent to HTX.')
             return _exit_status(*_cancel(htx(exchange_config(server.hostname)), args.symbol, args.ids, args))
     exchange = htx({
-        'apiKey': args.api_key,
-        'secret': args.secret,
+        'apiKey': api_key,
+        'secret': secret,
         'urls': {'hostnames': {'contract': args.host}},
         'options': {'fetchMarkets': {'types': {'spot': False, 'linear': True, 'inverse': False}}},
         'has': {'fetchCurrencies': False},

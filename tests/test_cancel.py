@@ -134,6 +134,7 @@ def test_top_level_error(
     assert [o['id'] for o in orders] == wanted
     assert statuses(orders) == ['failed'] * 3  # HTX refused the whole request: nothing was cancelled
     assert {o['info']['err_code'] for o in orders} == {code}
+    assert raised.value.htx_reply['err_code'] == code  # type: ignore[attr-defined]  # HTX's refusal, as sent
     assert_no_credentials(raised.value)
 
 
@@ -331,3 +332,16 @@ def test_rate_limiter_cost_keeps_5_per_second_whatever_the_rate_limit(make_excha
     assert tuned.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == pytest.approx(2.5)
     raised = make_exchange(options={'tpslRateLimits': {path: 8}})  # if HTX allowed more, it can follow
     assert raised.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == pytest.approx(1.28125)
+
+
+@pytest.mark.parametrize(
+    ('params', 'words'),
+    [(None, 'params must be a dict'), ({'maxRetriesOnFailure': 'x'}, 'maxRetriesOnFailure must be'),
+     ({'maxRetriesOnFailure': 1, 'maxRetriesOnFailureDelay': 'abc'}, 'maxRetriesOnFailureDelay must be'),
+     ({'maxRetriesOnFailure': -1}, 'maxRetriesOnFailure must be')],
+)
+def test_bad_params_are_refused_before_sending(make_exchange: Any, run: Run, params: Any, words: str) -> None:
+    exchange = make_exchange()
+    with pytest.raises(ccxt.BadRequest, match=words):
+        run(exchange.cancel_isolated_tpsl_orders(ids(0, 1), SYMBOL, params))
+    assert exchange.last_request_url is None

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ccxt_htx_tpsl.cli import main
-from ccxt_htx_tpsl.sandbox import DEMO_SECRET, Sandbox
+from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox
 
 from .conftest import ids
 
@@ -56,16 +56,23 @@ def test_bad_symbol_is_one_clear_line_and_exit_2(capsys: pytest.CaptureFixture[s
 
 def test_credentials_never_printed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     with Sandbox() as sandbox:  # the sandbox does not know this key: HTX's 403
-        monkeypatch.setenv('HTX_API_KEY', KEY)
-        monkeypatch.setenv('HTX_SECRET', SECRET)
-        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url]) == 1
-        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, '--json']) == 1
+        keys = ['--api-key', KEY, '--secret', SECRET]
+        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, *keys]) == 1
+        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, '--json', *keys]) == 1
         sandbox.inject('swap_tpsl_cancel', http_status=502)  # ccxt puts the signed URL in this message
-        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, '--secret', SECRET]) == 1
+        assert main(['cancel', 'BTC-USDT', *ids(0, 3), '--url', sandbox.url, *keys]) == 1
     out, err = capsys.readouterr()
     assert 'AuthenticationError' in err and 'ExchangeNotAvailable' in err
     for secret in (KEY, SECRET, DEMO_SECRET):
         assert secret not in out and secret not in err
+
+
+def test_the_environment_keys_are_never_sent_to_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('HTX_API_KEY', KEY)
+    monkeypatch.setenv('HTX_SECRET', SECRET)
+    with Sandbox() as sandbox:
+        assert main(['cancel', 'BTC-USDT', *ids(0, 1), '--url', sandbox.url]) == 1  # 1061, signed with demo keys
+        assert {r.api_key for r in sandbox.requests if r.method == 'POST'} == {DEMO_API_KEY}
 
 
 def test_python_dash_m_runs_the_same_command() -> None:

@@ -153,3 +153,36 @@ def test_a_migrated_account_is_told_which_methods_have_a_v5_route(
     sandbox.inject('swap_tpsl_cancel', err_code=4002)
     with pytest.raises(ccxt.NotSupported, match=r"send the cancels there with params=\{'route': 'v5'\}"):
         run(live_exchange.cancel_isolated_tpsl_orders(ids(0, 1), SYMBOL))
+
+
+@pytest.mark.parametrize('endpoint', ['swap_tpsl_order', 'swap_tpsl_openorders', 'swap_tpsl_cancelall'])
+def test_lifecycle_errors_carry_no_credentials(live_exchange: Any, sandbox: Sandbox, run: Run, endpoint: str) -> None:
+    run(live_exchange.load_markets())
+    sandbox.inject(endpoint, http_status=502)  # ccxt's message holds the signed URL
+    call = {
+        'swap_tpsl_order': lambda: live_exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000),
+        'swap_tpsl_openorders': lambda: live_exchange.fetch_open_isolated_tpsl_orders(SYMBOL),
+        'swap_tpsl_cancelall': lambda: live_exchange.cancel_all_isolated_tpsl_orders(SYMBOL),
+    }[endpoint]
+    with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
+        run(call())
+    assert 'AccessKeyId=***' in str(raised.value) and 'Signature=***' in str(raised.value)
+    assert live_exchange.apiKey not in str(raised.value) and raised.value.__cause__ is None
+
+
+@pytest.mark.parametrize('amount', [10**30, '1e9999999', '-0', float('inf')])
+def test_create_refuses_absurd_amounts_quickly(live_exchange: Any, run: Run, amount: Any) -> None:
+    run(live_exchange.load_markets())
+    with pytest.raises(ccxt.BadRequest, match='amount'):
+        run(live_exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', amount, 70000))
+
+
+def test_cancel_all_reads_its_reply_like_a_cancel(make_exchange: Any) -> None:
+    exchange = make_exchange()
+    reply = {'status': 'ok', 'data': {'successes': ['1300000000000000001', 1300000000000000002],
+                                      'errors': [{'order_id': '1300000000000000002', 'err_code': 1061},
+                                                 {'order_id': '1300000000000000003', 'err_code': 1071}]}}
+    orders = exchange._tpsl_parse_cancel_all({'symbol': SYMBOL}, reply)
+    assert [(o['id'], o['status']) for o in orders] == [
+        ('1300000000000000001', 'canceled'), ('1300000000000000002', 'canceled'), ('1300000000000000003', 'canceled')
+    ]  # a list of successes is read, an id named twice once (its success wins), 1071 is canceled
