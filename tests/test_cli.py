@@ -121,3 +121,15 @@ def test_v5_refusals_show_their_code_in_the_table(capsys: pytest.CaptureFixture[
         assert main(['cancel', 'BTC-USDT', *placed, '1300000000000000001', '--route', 'v5', '--url', sandbox.url]) == 1
     rows = [line.split()[:3] for line in capsys.readouterr()[0].splitlines()[1:]]
     assert rows == [[placed[0], 'canceled'], ['1300000000000000001', 'failed', '1061']]
+
+
+def test_a_progress_bar_follows_long_batches_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stderr, 'isatty', lambda: True)
+    with Sandbox() as sandbox:
+        wanted = sandbox.add_tpsl_orders('BTC-USDT', count=25)
+        assert main(['cancel', 'BTC-USDT', *wanted, '--url', sandbox.url]) == 0
+        assert main(['cancel', 'BTC-USDT', *ids(0, 25), '--url', sandbox.url, '--no-progress']) == 1
+    err = capsys.readouterr()[1]
+    assert err.count('\r[') == 3 and '25/25 ids' in err  # one redraw per request of 10, only the first time

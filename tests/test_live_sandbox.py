@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import pathlib
 import threading
@@ -224,3 +225,21 @@ def test_faults_mid_batch_over_http_tell_the_truth_for_every_id(
         state = sandbox.order(order['id'])['status']  # type: ignore[index]
         assert state == (6 if order['status'] == 'canceled' else 2)  # refused or unknown: still open here
     assert DEMO_API_KEY not in str(raised.value) and DEMO_SECRET not in str(raised.value)
+
+
+def test_logs_hold_no_secret_and_only_ccxts_own_debug_lines_hold_the_key(
+    live_exchange: Any, sandbox: Sandbox, run: Run, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG, ccxt and the HTTP stack (urllib3) log signed URLs, which hold the key, as with
+    plain ccxt; this package logs nothing of its own, and no log line holds the secret."""
+    with caplog.at_level(logging.DEBUG):
+        run(live_exchange.load_markets())
+        sandbox.inject('swap_tpsl_cancel', after=1, http_status=502)
+        with pytest.raises(ccxt.ExchangeNotAvailable):
+            run(live_exchange.cancel_isolated_tpsl_orders(ids(9000, 15), SYMBOL))
+    assert caplog.records
+    for record in caplog.records:
+        text = record.getMessage()
+        assert DEMO_SECRET not in text
+        assert DEMO_API_KEY not in text or record.name.startswith(('ccxt.', 'urllib3.', 'aiohttp.')), record.name
+        assert not record.name.startswith('ccxt_htx_tpsl')
