@@ -183,12 +183,14 @@ class TpslLifecycleMixin(TpslCancelMixin):
         """One order structure per id HTX names; [] when there was nothing to cancel (1051)."""
         if isinstance(reply, dict) and reply.get('status') == 'error':
             return []  # handle_errors lets only 1051 through on this endpoint
-        if not isinstance(reply, dict) or not isinstance(reply.get('data'), dict):
+        data = reply.get('data') if isinstance(reply, dict) else None
+        named: list[str] = []
+        if isinstance(data, dict):
+            errors = data.get('errors')
+            error_ids = [self.safe_string(item, 'order_id') for item in errors if isinstance(item, dict)] \
+                if isinstance(errors, list) else []
+            named = list(dict.fromkeys(i for i in [s.strip() for s in succeeded_ids(data)] + error_ids if i))
+        parsed = self._tpsl_parse_reply(named, reply)  # the ids HTX names, read as a cancel's
+        if parsed is None:  # not an "ok" reply with data
             raise BadResponse(f'{self.id} cancelAllIsolatedTpslOrders() unexpected reply: {reply!r:.300}')
-        data = reply['data']
-        errors = data.get('errors')
-        error_ids = [self.safe_string(item, 'order_id') for item in errors if isinstance(item, dict)] \
-            if isinstance(errors, list) else []
-        named = list(dict.fromkeys(i for i in [s.strip() for s in succeeded_ids(data)] + error_ids if i))
-        parsed = self._tpsl_parse_reply(named, reply) or {}  # the ids HTX names, read as a cancel's
         return [self.safe_order(self.extend(parsed[i], {'symbol': market['symbol']})) for i in named]

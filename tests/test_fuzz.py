@@ -144,7 +144,8 @@ DATA = JSON | st.fixed_dictionaries({}, optional={
 
 
 @PROFILE
-@given(reply=JSON | st.fixed_dictionaries({'status': st.sampled_from(['ok', 'error'])}, optional={'data': DATA}))
+@given(reply=JSON | st.fixed_dictionaries({'status': st.sampled_from(['ok', 'error', None, 'weird'])},
+                                          optional={'data': DATA}))
 def test_lifecycle_parsers_raise_only_ccxt_errors(exchange: Any, reply: Any) -> None:
     market = {'id': 'BTC-USDT', 'symbol': 'BTC/USDT:USDT'}
     request = {'contract_code': 'BTC-USDT', 'direction': 'sell', 'volume': 1, 'tp_trigger_price': '1',

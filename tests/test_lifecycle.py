@@ -186,3 +186,9 @@ def test_cancel_all_reads_its_reply_like_a_cancel(make_exchange: Any) -> None:
     assert [(o['id'], o['status']) for o in orders] == [
         ('1300000000000000001', 'canceled'), ('1300000000000000002', 'canceled'), ('1300000000000000003', 'canceled')
     ]  # a list of successes is read, an id named twice once (its success wins), 1071 is canceled
+
+
+def test_cancel_all_refuses_a_reply_that_is_neither_ok_nor_error(make_exchange: Any) -> None:
+    exchange = make_exchange()
+    with pytest.raises(ccxt.BadResponse, match='unexpected reply'):
+        exchange._tpsl_parse_cancel_all({'symbol': SYMBOL}, {'status': 'weird', 'data': {'successes': '1'}})
