@@ -108,15 +108,20 @@ def _run_cancel(args: argparse.Namespace) -> int:
         with Sandbox(port=0) as server:
             _note(f'{reason}: using an embedded sandbox at {server.url}; nothing is sent to HTX.')
             return _exit_status(*_cancel(htx(exchange_config(server.hostname)), args.symbol, args.ids, args))
-    exchange = htx({
-        'apiKey': api_key,
-        'secret': secret,
-        'urls': {'hostnames': {'contract': args.host}},
-        'options': {'fetchMarkets': {'types': {'spot': False, 'linear': True, 'inverse': False}}},
-        'has': {'fetchCurrencies': False},
-    })
+    exchange = htx(htx_config(api_key, secret, args.host))
     _note(f'cancelling on HTX ({args.host}).')
     return _exit_status(*_cancel(exchange, args.symbol, args.ids, args))
+
+
+def htx_config(api_key: str, secret: str, host: str = HOSTS[0]) -> dict[str, Any]:
+    """ccxt config for HTX itself: the contract host, and markets loaded from the linear list only."""
+    return {
+        'apiKey': api_key,
+        'secret': secret,
+        'urls': {'hostnames': {'contract': host}},
+        'options': {'fetchMarkets': {'types': {'spot': False, 'linear': True, 'inverse': False}}},
+        'has': {'fetchCurrencies': False},
+    }
 
 
 def _run_demo(args: argparse.Namespace) -> int:

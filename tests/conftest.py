@@ -21,6 +21,8 @@ import pytest
 
 import ccxt_htx_tpsl
 import ccxt_htx_tpsl.async_support
+from ccxt_htx_tpsl import cli
+from ccxt_htx_tpsl.cli import HOSTS
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,7 +31,6 @@ CASSETTES = os.path.join(ROOT, 'cassettes')
 # has to be the same shape as the sandbox's.
 REPLAY_HOSTNAME = '127.0.0.1:9'
 SECRETS = (DEMO_API_KEY, DEMO_SECRET)
-HTX_HOSTS = ('api.hbdm.vn', 'api.hbdm.com')
 
 Run = Callable[[Any], Any]
 
@@ -75,14 +76,9 @@ def recording_against_htx(record_mode: str) -> bool:
 
 def htx_config() -> dict[str, Any]:
     """ccxt config for HTX itself, for recording; keys from the environment only."""
-    host = os.environ.get('HTX_TPSL_HOST', HTX_HOSTS[0])
-    assert host in HTX_HOSTS, f'HTX_TPSL_HOST must be one of {HTX_HOSTS}'
-    return {
-        'apiKey': os.environ['HTX_API_KEY'], 'secret': os.environ['HTX_SECRET'],
-        'urls': {'hostnames': {'contract': host}},
-        'options': {'fetchMarkets': {'types': {'spot': False, 'linear': True, 'inverse': False}}},
-        'has': {'fetchCurrencies': False},
-    }
+    host = os.environ.get('HTX_TPSL_HOST', HOSTS[0])
+    assert host in HOSTS, f'HTX_TPSL_HOST must be one of {HOSTS}'
+    return cli.htx_config(os.environ['HTX_API_KEY'], os.environ['HTX_SECRET'], host)
 
 
 @pytest.fixture
