@@ -1,4 +1,7 @@
-"""The embedded HTX sandbox, over real HTTP on 127.0.0.1, with requests signed by ccxt itself."""
+"""The embedded HTX sandbox: signature v2, the classic TP/SL endpoints (a ``classic`` account),
+faults and the lifecycle, over real HTTP on 127.0.0.1 with requests signed by ccxt itself.
+
+The helpers here (``signed``, ``send``, ``post``...) are shared by the other ``test_sandbox_*`` files."""
 
 from __future__ import annotations
 
@@ -20,7 +23,17 @@ import ccxt.async_support
 import pytest
 import requests
 
-from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, SANDBOX_HEADER, Sandbox, auth, exchange_config
+from ccxt_htx_tpsl.sandbox import (
+    ACCOUNT_MODES,
+    DEMO_API_KEY,
+    DEMO_SECRET,
+    SANDBOX_HEADER,
+    Sandbox,
+    auth,
+    exchange_config,
+    parse_latency,
+)
+from ccxt_htx_tpsl.sandbox.__main__ import main as sandbox_main
 from ccxt_htx_tpsl.sandbox.ratelimit import SlidingWindowLimiter
 
 CANCEL = 'swap_tpsl_cancel'
@@ -30,8 +43,8 @@ OTHER_KEY, OTHER_SECRET = 'other000-sandbox0-htxtpsl0-00002', 'other000-secret00
 
 @pytest.fixture
 def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    """A sandbox with two keys; ``indirect`` parameters override its settings."""
-    settings = getattr(request, 'param', {})
+    """A sandbox with two classic accounts (one key each); ``indirect`` parameters override its settings."""
+    settings = {'account_mode': 'classic', **getattr(request, 'param', {})}
     with Sandbox(credentials={DEMO_API_KEY: DEMO_SECRET, OTHER_KEY: OTHER_SECRET}, **settings) as sandbox:
         yield sandbox
 
@@ -44,14 +57,17 @@ def ex(sb: Sandbox) -> Any:
     return ccxt.htx(sb.exchange_config())
 
 
-def signed(ex: Any, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
-    """ccxt's own signature for a private v1 POST."""
-    request: dict[str, Any] = ex.sign(f'linear-swap-api/v1/{endpoint}', ['contract', 'private'], 'POST', body)
+def signed(ex: Any, endpoint: str, body: Any, method: str = 'POST') -> dict[str, Any]:
+    """ccxt's own signature for a private request: ``endpoint`` is a classic endpoint name or a
+    ``v5/...`` path; a GET's parameters go into the signed query."""
+    path = endpoint if endpoint.startswith('v5/') else f'linear-swap-api/v1/{endpoint}'
+    request: dict[str, Any] = ex.sign(path, ['contract', 'private'], method, body)
     return request
 
 
 def send(request: dict[str, Any], timeout: float = 5) -> requests.Response:
-    return requests.post(request['url'], data=request['body'], headers=request['headers'], timeout=timeout)
+    return requests.request(request['method'], request['url'], data=request['body'], headers=request['headers'],
+                            timeout=timeout)
 
 
 def post(ex: Any, endpoint: str, body: dict[str, Any]) -> requests.Response:
@@ -133,6 +149,7 @@ def test_ccxt_signed_request_is_accepted(sb: Sandbox, ex: Any) -> None:
     assert (record.method, record.path, record.api_key, record.endpoint, record.status, record.err_code,
             record.order_ids) == ('POST', f'/linear-swap-api/v1/{CANCEL}', DEMO_API_KEY, CANCEL, 200, None,
                                   [order_id])
+    assert (record.uid, record.account_mode, record.latency_ms) == (sb.uid(DEMO_API_KEY), 'classic', 0.0)
 
 
 def test_signature_off_by_one_character_is_refused_and_changes_nothing(sb: Sandbox, ex: Any) -> None:
@@ -147,7 +164,7 @@ def test_signature_off_by_one_character_is_refused_and_changes_nothing(sb: Sandb
     assert (body['status'], body['err_code'], body['err_msg']) == ('error', 403, auth.MSG_FAILED)
     assert all(name in reply.headers for name in RATE_HEADERS)
     assert status_of(sb, order_id) == 2
-    assert sb.requests[-1].err_code == 403
+    assert (sb.requests[-1].err_code, sb.requests[-1].uid) == (403, None)
 
 
 def test_unknown_key_is_refused(sb: Sandbox) -> None:
@@ -321,17 +338,29 @@ def test_timestamp_and_unknown_paths(sb: Sandbox) -> None:
     before = int(time.time() * 1000)
     reply = requests.get(f'{sb.url}/api/v1/timestamp', timeout=5).json()
     assert reply['status'] == 'ok' and before <= reply['ts'] <= int(time.time() * 1000)
+    # paths and methods the sandbox does not serve: HTTP 200, HTX's classic error JSON (see test_sandbox_robust)
     missing = requests.get(f'{sb.url}/linear-swap-api/v1/nope', timeout=5)
-    assert missing.status_code == 404
-    assert missing.json()['error'] == 'Not Found' and missing.json()['path'] == '/linear-swap-api/v1/nope'
+    assert missing.status_code == 200 and missing.json()['err_msg'] == (
+        'not implemented by the sandbox: GET /linear-swap-api/v1/nope')
     wrong = requests.get(f'{sb.url}/linear-swap-api/v1/{CANCEL}', timeout=5)
-    assert wrong.status_code == 405 and wrong.json()['status'] == 405
-    assert [r.status for r in sb.requests] == [200, 404, 405]
+    assert (wrong.status_code, wrong.json()['status'], wrong.json()['err_code']) == (200, 'error', 1030)
+    assert [(r.status, r.err_code) for r in sb.requests] == [(200, None), (200, 1030), (200, 1030)]
+
+
+def test_cross_tpsl_order_creates_cross_orders(sb: Sandbox, ex: Any) -> None:
+    body = {'pair': 'BTC-USDT', 'contract_type': 'quarter', 'direction': 'buy', 'volume': 1,
+            'sl_trigger_price': 95000}
+    data = post(ex, 'swap_cross_tpsl_order', body).json()['data']
+    order = sb.order(data['sl_order']['order_id_str'])
+    assert order is not None and (order['margin_mode'], order['contract_code']) == ('cross', 'BTC-USDT-261225')
+    reply = post(ex, 'swap_cross_tpsl_order', {**body, 'pair': None, 'contract_code': 'TRX-USDT'}).json()
+    assert reply['err_code'] == 1348
 
 
 # -- rate limit ----------------------------------------------------------------------------------
 
 def test_sixth_fast_request_gets_1032_with_headers(sb: Sandbox, ex: Any) -> None:
+    """HTX's 5 per second per classic TP/SL endpoint and UID; the headers describe that window."""
     ids = sb.add_tpsl_orders('BTC-USDT', count=6)
     replies = [post(ex, CANCEL, {'contract_code': 'BTC-USDT', 'order_id': i}) for i in ids]
     for reply in replies:
@@ -346,7 +375,7 @@ def test_sixth_fast_request_gets_1032_with_headers(sb: Sandbox, ex: Any) -> None
     assert 0 <= reset - time.time() * 1000 <= 1000
     other = post(ex, 'swap_tpsl_openorders', {'contract_code': 'BTC-USDT'}).json()  # per endpoint
     assert other['status'] == 'ok'
-    other_key = ccxt.htx(sb.exchange_config(OTHER_KEY, OTHER_SECRET))  # per key
+    other_key = ccxt.htx(sb.exchange_config(OTHER_KEY, OTHER_SECRET))  # per UID (each key its own here)
     assert cancel(other_key, [ids[5]])['data']['errors'][0]['err_code'] == 1061
 
 
@@ -361,7 +390,7 @@ def test_sliding_window_counts_arrivals_and_refusals_are_free() -> None:
 
 
 def test_rate_reset_as_duration() -> None:
-    with Sandbox(rate_limit=1, rate_interval_ms=400, rate_reset='duration') as sandbox:
+    with Sandbox(rate_limit=1, rate_interval_ms=400, rate_reset='duration', account_mode='classic') as sandbox:
         ex = ccxt.htx(sandbox.exchange_config())
         first = post(ex, 'swap_tpsl_openorders', {'contract_code': 'BTC-USDT'})
         second = post(ex, 'swap_tpsl_openorders', {'contract_code': 'BTC-USDT'})
@@ -476,12 +505,15 @@ def test_start_fails_cleanly_when_the_port_is_taken() -> None:
     with Sandbox() as first, pytest.raises(OSError):
         Sandbox(port=first.port).start()
     assert threading.active_count() == before
+    for port in (-1, 65536, 8080.0, True):
+        with pytest.raises(ValueError, match='port must be 1-65535'):
+            Sandbox(port=port)  # type: ignore[arg-type]
 
 
 def test_start_async_and_stop_async_inside_a_loop() -> None:
     async def main() -> None:
         before = threading.active_count()
-        sandbox = await Sandbox().start_async()
+        sandbox = await Sandbox(account_mode='classic').start_async()
         assert threading.active_count() == before  # no thread of its own
         order_ids = sandbox.add_tpsl_orders('ETH-USDT', count=2)
         exchange = ccxt.async_support.htx(sandbox.exchange_config())
@@ -510,11 +542,13 @@ def test_start_async_and_stop_async_inside_a_loop() -> None:
 def test_serve_forever_stops_on_sigterm() -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [root, os.environ.get('PYTHONPATH')]))}
-    command = [sys.executable, '-m', 'ccxt_htx_tpsl.sandbox', '--seed', 'BTC-USDT:2']
+    command = [sys.executable, '-m', 'ccxt_htx_tpsl.sandbox', '--seed', 'BTC-USDT:2', '--account-mode', 'classic',
+               '--latency', '1-5']
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:
             assert process.stdout is not None
-            assert process.stdout.readline().startswith('seeded BTC-USDT')
+            seeded = process.stdout.readline()
+            assert seeded.startswith("seeded BTC-USDT ['1200000000000000001', '1200000000000000002']"), seeded
             url = process.stdout.readline().split()[0]
             assert requests.get(f'{url}/api/v1/timestamp', timeout=5).ok
             process.send_signal(signal.SIGTERM)
@@ -522,3 +556,41 @@ def test_serve_forever_stops_on_sigterm() -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+@pytest.mark.parametrize(('argv', 'complaint'), [
+    (['--port', '70000'], 'port must be 1-65535 (or 0 for any free port)'),
+    (['--port', 'http'], 'port must be 1-65535'),
+    (['--port', '-1'], 'port must be 1-65535'),
+    (['--latency', 'fast'], 'latency must be LOW-HIGH or MS'),
+    (['--latency', '120-20'], 'latency must be 0 <= LOW <= HIGH'),
+    (['--account-mode', 'multi'], "invalid choice: 'multi'"),
+    (['--seed', 'DOGE-USDT:2'], "unknown contract 'DOGE-USDT'"),
+    (['--seed', 'BTC-USDT:many'], 'COUNT must be 1-10000'),
+])
+def test_command_line_refuses_bad_arguments(argv: list[str], complaint: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        sandbox_main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert complaint in err and 'Traceback' not in err
+
+
+def test_command_line_port_in_use_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert sandbox_main(['--port', str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and f'cannot listen on 127.0.0.1:{port}' in err and 'Traceback' not in err
+
+
+def test_command_line_helpers_for_the_cli() -> None:
+    assert ACCOUNT_MODES == ('classic', 'unified', 'unified-single')
+    assert parse_latency('20-120') == (20.0, 120.0)
+    assert parse_latency(' 50 ') == (50.0, 50.0) and parse_latency('0.5-1.5') == (0.5, 1.5)
+    for junk in ('', '-', '20-', '-20', 'a-b', '20-120-300', 'nan', 'inf', '1e3', '120-20'):
+        with pytest.raises(ValueError, match='latency'):
+            parse_latency(junk)

@@ -1,22 +1,29 @@
 """An embedded HTX USDT-margined swap sandbox for the TP/SL endpoints (HTX has no testnet).
 
-    from ccxt_htx_tpsl.sandbox import Sandbox, DEMO_API_KEY, DEMO_SECRET
+    from ccxt_htx_tpsl.sandbox import Sandbox, DEMO_API_KEY
 
-    with Sandbox() as sb:                       # 127.0.0.1, any free port
+    with Sandbox() as sb:                          # 127.0.0.1, any free port; keys are 'unified'
         exchange = ccxt.htx(sb.exchange_config())
-        ids = sb.add_tpsl_orders('BTC-USDT', count=3)
+        algo_ids = sb.add_algo_orders('BTC-USDT', count=3)          # v5 algo orders
+        exchange.contract_private_post_v5_algo_cancel_orders(
+            [{'contract_code': 'BTC-USDT', 'algo_id': i} for i in algo_ids])
+        sb.set_account_mode(DEMO_API_KEY, 'classic')                # now the classic endpoints work
+        ids = sb.add_tpsl_orders('BTC-USDT', count=3)               # classic orders: another book
         sb.inject('swap_tpsl_cancel', err_code=1032)
-        sb.migrate(DEMO_API_KEY)                # classic endpoints now refuse the key (1510)
-        sb.inject('cancel_orders', err_code=1004)  # POST /v5/algo/cancel_orders
 
-Speaks HTX's protocol for ``swap_contract_info``, ``/api/v1/timestamp``, the isolated (and
-cross) ``swap_tpsl_*`` endpoints and the successor ``POST /v5/algo/cancel_orders``, with
-signature v2 checks, HTX's rate limits, migrated accounts and fault injection.
-``python -m ccxt_htx_tpsl.sandbox`` serves one in the foreground.
+It plays HTX in 2026: accounts are ``classic`` (``/linear-swap-api/v1/swap_(cross_)tpsl_*``) or
+``unified``/``unified-single`` (``/v5/algo/order``, ``/v5/algo/order/opens``,
+``/v5/algo/cancel_orders``), each refused by the other family; ``GET /v5/account/asset_mode`` tells
+them apart. With signature v2 checks, HTX's per-UID and per-endpoint rate limits, simulated
+latency, fault injection and bounded memory. ``python -m ccxt_htx_tpsl.sandbox`` serves one in
+the foreground.
 """
 
+from .accounts import ACCOUNT_MODES, ASSET_MODES
+from .latency import parse_latency
 from .records import RequestRecord
 from .runner import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 from .server import SANDBOX_HEADER
 
-__all__ = ['DEMO_API_KEY', 'DEMO_SECRET', 'SANDBOX_HEADER', 'RequestRecord', 'Sandbox', 'exchange_config']
+__all__ = ['ACCOUNT_MODES', 'ASSET_MODES', 'DEMO_API_KEY', 'DEMO_SECRET', 'SANDBOX_HEADER', 'RequestRecord',
+           'Sandbox', 'exchange_config', 'parse_latency']

@@ -1,52 +1,67 @@
 """HTX error codes the sandbox answers with, their messages, and the reply envelopes.
 
-Codes and wording follow HTX's USDT-margined swap error table; where the brief or the
-protocol notes quote a different wording (1061, 1071), that wording is used. Clients must
-match on ``err_code``: HTX's ``err_msg`` wording drifts.
+Codes come from :mod:`ccxt_htx_tpsl.protocol` (strings there, JSON numbers on the wire, so ints
+here). Wording follows HTX's USDT-margined swap error table; clients must match on the code:
+HTX's wording drifts.
 
-Two envelopes: the classic (v1) ``{"status": "error", "err_code", "err_msg", "ts"}`` and the
-successor (v5) ``{"code", "message", "data", "ts"}`` where ``code`` 200 means success (the v5
-shape is what ccxt, HTX.Net and gocryptotrader parse; a v5 reply with ``code`` 1067 was quoted
-in ccxt issue #28884). The v5 API reuses the classic numeric codes as far as public clients
-show (HTX.Net maps both with one table); that the per-order codes of a v5 cancel are the
-classic 1061/1071/1063 is unconfirmed.
+Envelopes (see :func:`envelope_for`):
+
+- classic (``/linear-swap-api/v1/...`` and every non-``/v5`` path):
+  ``{"status": "ok", "data", "ts"}`` / ``{"status": "error", "err_code", "err_msg", "ts"}``;
+- v5 (``/v5/...``): ``{"code": 200, "message": "Success", "data", "ts"}`` /
+  ``{"code", "message", "data": null, "ts"}`` (observed shape; ``code`` and ``ts`` JSON numbers);
+- two v5 replies say ``msg`` instead of ``message``: ``GET /v5/account/asset_mode`` (HTX's doc
+  example) and the 4007 refusal (the only published 4007 reply, ``protocol.V5_REFUSAL_FOR_CLASSIC``).
+
+Every ``ts`` is the wall-clock ms at which the reply is built, i.e. after any simulated latency.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Final
+
+from .. import protocol
 
 Json = dict[str, Any]
 
-AUTH_FAILED = 403
-SYSTEM_ERROR = 1000
-SYSTEM_NOT_READY = 1001
-SYSTEM_BUSY = 1004
-CONTRACT_NOT_FOUND = 1014
-INPUT_ERROR = 1030
-RATE_LIMITED = 1032
+CLASSIC_ENVELOPE: Final = 'classic'
+V5_ENVELOPE: Final = 'v5'
+V5_PREFIX: Final = '/v5/'
+
+AUTH_FAILED = int(protocol.AUTH_FAILED)
+SYSTEM_ERROR = int(protocol.SYSTEM_ERROR)
+SYSTEM_NOT_READY = int(protocol.SYSTEM_NOT_READY)
+SYSTEM_BUSY = int(protocol.SYSTEM_BUSY)
+CONTRACT_NOT_FOUND = int(protocol.CONTRACT_NOT_FOUND)
+INPUT_ERROR = int(protocol.INPUT_ERROR)
+RATE_LIMITED = int(protocol.RATE_LIMITED)
 BAD_PRICE_TYPE = 1034
-NO_ORDERS_TO_CANCEL = 1051
-BATCH_TOO_LARGE = 1052
-IN_SETTLEMENT = 1056
-IN_DELIVERY = 1059
-ORDER_NOT_FOUND = 1061
-ORDER_CANCELLING = 1062
-ORDER_EXECUTED = 1063
-PARAM_EMPTY = 1066
-PARAM_ILLEGAL = 1067
-ORDER_ALREADY_CANCELLED = 1071
+NO_ORDERS_TO_CANCEL = int(protocol.NOTHING_TO_CANCEL)
+BATCH_TOO_LARGE = int(protocol.BATCH_TOO_LARGE)
+IN_SETTLEMENT = int(protocol.IN_SETTLEMENT)
+IN_DELIVERY = int(protocol.IN_DELIVERY)
+ORDER_NOT_FOUND = int(protocol.ORDER_NOT_FOUND)
+ORDER_CANCELLING = int(protocol.ORDER_CANCELLING)
+ORDER_EXECUTED = int(protocol.ORDER_EXECUTED)
+PARAM_EMPTY = int(protocol.PARAM_EMPTY)
+PARAM_ILLEGAL = int(protocol.PARAM_ILLEGAL)
+ORDER_ALREADY_CANCELLED = int(protocol.ORDER_ALREADY_CANCELLED)
 NO_CROSS_MARGIN = 1348
-# An account moved to HTX's new USDT-M system (Multi-Assets Collateral, the 2026 migration) calling
-# a classic private endpoint. UNCONFIRMED: nobody public has quoted HTX's answer. 1510 is the code
-# HTX's error table gives for the nearest precedent ("Since you are the merged cross and isolated
-# margin account for USDT-M futures , you cannot use the APIs. If you need to use, please change
-# the account type via ..."), i.e. an account of a newer type refused by the classic APIs.
-# Change it here, or per sandbox with ``Sandbox(migrated_error=(code, msg))``.
-MIGRATED_ACCOUNT = 1510
-V5_OK = 200
+V5_OK = int(protocol.OK_CODE)
 V5_OK_MESSAGE = 'Success'
+
+# A unified account (either unified mode) on a classic private endpoint: 6023, observed
+# (protocol.CLASSIC_REFUSAL_FOR_UNIFIED). Change it per sandbox with ``Sandbox(migrated_error=...)``.
+CLASSIC_REFUSAL: Final = (int(protocol.CLASSIC_REFUSAL_FOR_UNIFIED[0]), protocol.CLASSIC_REFUSAL_FOR_UNIFIED[1])
+# ASSUMED (protocol.V5_REFUSAL_FOR_CLASSIC): a classic account on a v5 algo endpoint gets 4007, in the
+# v5 envelope with ``msg`` like the one 4007 reply ever published. Change it with ``Sandbox(v5_refusal=...)``.
+V5_REFUSAL: Final = (int(protocol.V5_REFUSAL_FOR_CLASSIC[0]), protocol.V5_REFUSAL_FOR_CLASSIC[1])
+# ASSUMED: what a path or method the sandbox does not implement answers: HTTP 200 and
+# protocol.INPUT_ERROR (1030) in the path's envelope, saying "not implemented by the sandbox: METHOD /path".
+# HTX itself answers unknown paths with a gateway 404; the sandbox answers in JSON so that a client
+# under test fails with a readable HTX error instead of an HTML or Spring page.
+NOT_IMPLEMENTED = INPUT_ERROR
 
 MESSAGES: dict[int, str] = {
     AUTH_FAILED: 'Verification failure [校验失败]',
@@ -66,9 +81,12 @@ MESSAGES: dict[int, str] = {
     ORDER_EXECUTED: 'The order has been executed.',
     ORDER_ALREADY_CANCELLED: 'Repeated cancellation, the order has been cancelled.',
     NO_CROSS_MARGIN: 'This contract does not support cross margin mode.',
-    MIGRATED_ACCOUNT: ('Since you are the Multi-Assets Collateral mode account for USDT-M futures, you cannot use '
-                       'the APIs. Please use the V5 API interfaces.'),
+    CLASSIC_REFUSAL[0]: CLASSIC_REFUSAL[1],
+    V5_REFUSAL[0]: V5_REFUSAL[1],
 }
+# The other wrong-family codes HTX was seen to use, so that ``inject(err_code=4002)`` reads right.
+for _code, (_msg, _evidence) in protocol.WRONG_FAMILY_CODES.items():
+    MESSAGES.setdefault(int(_code), _msg)
 
 
 def message_for(code: int) -> str:
@@ -77,7 +95,7 @@ def message_for(code: int) -> str:
 
 
 class HtxError(Exception):
-    """A top-level HTX failure: answered as ``{"status": "error", "err_code": ...}``."""
+    """A top-level HTX failure, answered in the route's error envelope."""
 
     def __init__(self, code: int, msg: str | None = None) -> None:
         self.code = code
@@ -90,21 +108,31 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def envelope_for(path: str) -> str:
+    """The envelope a path answers in: v5 for ``/v5/...``, classic for everything else."""
+    return V5_ENVELOPE if path.startswith(V5_PREFIX) or path == V5_PREFIX.rstrip('/') else CLASSIC_ENVELOPE
+
+
 def error_body(code: int, msg: str | None = None) -> Json:
-    """HTX's top-level error envelope (sent with HTTP 200)."""
+    """HTX's classic top-level error envelope (sent with HTTP 200)."""
     return {'status': 'error', 'err_code': code, 'err_msg': msg or message_for(code), 'ts': now_ms()}
 
 
 def ok_body(data: Any) -> Json:
-    """HTX's success envelope."""
+    """HTX's classic success envelope."""
     return {'status': 'ok', 'data': data, 'ts': now_ms()}
 
 
-def v5_error_body(code: int, msg: str | None = None) -> Json:
-    """The successor (v5) API's top-level error envelope (HTTP 200; ``data`` null is unconfirmed)."""
-    return {'code': code, 'data': None, 'message': msg or message_for(code), 'ts': now_ms()}
+def v5_error_body(code: int, msg: str | None = None, *, message_key: str = 'message') -> Json:
+    """The v5 top-level error envelope (HTTP 200, ``data`` null); ``message_key='msg'`` for 4007."""
+    return {'code': code, message_key: msg or message_for(code), 'data': None, 'ts': now_ms()}
 
 
-def v5_ok_body(data: Any) -> Json:
-    """The successor (v5) API's success envelope: ``code`` 200, even when every item of a batch failed."""
-    return {'code': V5_OK, 'data': data, 'message': V5_OK_MESSAGE, 'ts': now_ms()}
+def v5_ok_body(data: Any, *, message_key: str = 'message') -> Json:
+    """The v5 success envelope: ``code`` 200, even when every item of a batch failed."""
+    return {'code': V5_OK, message_key: V5_OK_MESSAGE, 'data': data, 'ts': now_ms()}
+
+
+def error_in(envelope: str, code: int, msg: str | None = None) -> Json:
+    """An error body in ``envelope`` (:data:`CLASSIC_ENVELOPE` or :data:`V5_ENVELOPE`)."""
+    return v5_error_body(code, msg) if envelope == V5_ENVELOPE else error_body(code, msg)

@@ -1,16 +1,25 @@
-"""The aiohttp application: gateway faults, signature checks, rate limits, routes and records.
+"""The aiohttp application: latency, gateway faults, signature checks, rate limits, routes, records.
 
-A request goes: fault injection (like a CDN in front of HTX) -> route -> for private endpoints,
-signature v2 -> per key and endpoint rate limit -> (classic endpoints) the migrated-account check
--> the endpoint. Every reply, faulted or not, is recorded and carries the ``X-HTX-TPSL-Sandbox``
-header so recordings say where they came from.
+A request goes: simulated network latency (it *arrives* after the delay) -> fault injection (like a
+CDN in front of HTX) -> route -> for private endpoints: signature v2 -> every rate window that
+applies (:meth:`SandboxContext.windows`) -> the account-family check -> the body -> the endpoint.
+Every reply carries the ``X-HTX-TPSL-Sandbox`` header and is recorded.
 
-The successor route (``/v5/...``) is signed exactly like the classic one (ccxt's ``sign()`` takes
-the same branch for ``['contract', 'private']``: the four auth parameters are signed, the JSON
-array body is not). It has its own rate window (``V5_RATE_LIMIT``) and answers in the v5 envelope
-(``{"code", "message", "data", "ts"}``), including injected ``err_code`` faults. Signature refusals
-keep the classic ``err_code`` 403 envelope on both routes: they come from the gateway in front of
-both (unconfirmed for v5).
+Two API families, each with its own envelope (:mod:`.errors`) and its own order book:
+
+- classic ``POST /linear-swap-api/v1/swap_(cross_)tpsl_*``: an account in a unified mode gets
+  ``protocol.CLASSIC_REFUSAL_FOR_UNIFIED`` (6023, observed) after the rate check;
+- v5 ``POST /v5/algo/order``, ``GET /v5/algo/order/opens``, ``POST /v5/algo/cancel_orders``:
+  a classic account gets ``protocol.V5_REFUSAL_FOR_CLASSIC`` (4007, ASSUMED) after the rate check;
+  ``GET /v5/account/asset_mode`` answers every account.
+
+Both are signed alike (ccxt's ``sign()`` takes the same branch for ``['contract', 'private']``: the
+four auth parameters and, for a GET, the request parameters are signed, a JSON body is not).
+Signature refusals keep the classic ``err_code`` 403 envelope on both families: they come from the
+gateway in front of both (ASSUMED for v5). Anything else that reaches a path or method the sandbox
+does not serve answers HTTP 200 and ``errors.NOT_IMPLEMENTED`` (ASSUMED, protocol.INPUT_ERROR) in the
+path's envelope, and an unexpected failure answers 1000 (protocol.SYSTEM_ERROR): never an HTML page
+or a plain-text 500. No reply or log line carries the query string (``AccessKeyId``, ``Signature``).
 """
 
 from __future__ import annotations
@@ -18,45 +27,79 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from .. import protocol
 from . import auth, contracts
-from .endpoints import PRIVATE, V5_PRIVATE, Action, V5Action
+from .accounts import ASSET_MODES, Accounts, family_of
+from .endpoints import PRIVATE, READS, Action
 from .errors import (
+    CLASSIC_ENVELOPE,
+    CLASSIC_REFUSAL,
     INPUT_ERROR,
-    MIGRATED_ACCOUNT,
+    NOT_IMPLEMENTED,
     RATE_LIMITED,
+    SYSTEM_ERROR,
+    V5_ENVELOPE,
     V5_OK,
+    V5_REFUSAL,
     HtxError,
     Json,
+    envelope_for,
     error_body,
-    message_for,
+    error_in,
     now_ms,
     ok_body,
     v5_error_body,
     v5_ok_body,
 )
 from .faults import Fault, FaultInjector, gateway_page
-from .ratelimit import RateDecision, SlidingWindowLimiter
+from .latency import Latency
+from .ratelimit import RateDecision, RateLimiter, SlidingWindowLimiter, Window
 from .records import RequestLog, RequestRecord, order_ids_in
-from .state import OrderBook
+from .state import AlgoBook, OrderBook
+from .v5 import V5_PRIVATE, V5Action
+
+
+class RedactCredentials(logging.Filter):
+    """Masks ``AccessKeyId`` and ``Signature`` values in a record's message and traceback."""
+
+    PATTERN = re.compile(r'(AccessKeyId|Signature)(=|%3D)[^&\s\'"\\]*', re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.PATTERN.sub(r'\1\2***', record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.PATTERN.sub(r'\1\2***', record.exc_text)
+        record.exc_info = None  # formatters print exc_text, now redacted
+        return True
+
+
+logger = logging.getLogger('ccxt_htx_tpsl.sandbox')
+"""The sandbox's own log: unexpected failures (method and path only)."""
+http_logger = logging.getLogger('ccxt_htx_tpsl.sandbox.http')
+"""aiohttp's connection-level errors (e.g. a request line it cannot parse), credentials masked."""
+for _logger in (logger, http_logger):
+    _logger.addFilter(RedactCredentials())
 
 SANDBOX_HEADER = 'X-HTX-TPSL-Sandbox'
 SANDBOX_HEADER_VALUE = 'ccxt_htx_tpsl.sandbox'
 PRIVATE_PREFIX = '/linear-swap-api/v1/'
 PUBLIC_RATE_LIMIT = (240, 3000)  # per IP, what HTX's public contract endpoints report
-# v5/algo/cancel_orders, per key. UNCONFIRMED for this endpoint: ccxt declares it with cost 0.41679 at
-# rateLimit 100 ms (24/s), which is HTX's documented trade-interface budget of 72 per 3 s per UID.
-V5_RATE_LIMIT = (72, 3000)
-V5_PREFIX = '/v5/'
+ASSET_MODE_PATH = 'v5/account/asset_mode'
+ASSET_MODE_KEYS = protocol.ASSET_MODE_KEYS
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+_MAX_PATH_IN_MESSAGE = 200
 
 
 @dataclass
@@ -64,18 +107,50 @@ class SandboxContext:
     """Everything the handlers share; owned by :class:`Sandbox`."""
 
     book: OrderBook
-    credentials: Mapping[str, str]
-    limiter: SlidingWindowLimiter
+    algo_book: AlgoBook
+    accounts: Accounts
     max_skew_seconds: float
+    classic_rate: tuple[int, int] = protocol.CLASSIC_TPSL_RATE
+    uid_trade_rate: tuple[int, int] = protocol.UID_TRADE_RATE
+    uid_read_rate: tuple[int, int] = protocol.UID_READ_RATE
+    v5_rate: tuple[int, int] | None = None
     reset_style: str = 'epoch'
+    count_refused: bool = False
+    latency: Latency = field(default_factory=lambda: Latency(None))
+    migrated_error: tuple[int, str] = CLASSIC_REFUSAL
+    v5_refusal: tuple[int, str] = V5_REFUSAL
+    asset_mode_key: str = 'assets_mode'
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     faults: FaultInjector = field(default_factory=FaultInjector)
     log: RequestLog = field(default_factory=RequestLog)
-    public_limiter: SlidingWindowLimiter = field(
-        default_factory=lambda: SlidingWindowLimiter(*PUBLIC_RATE_LIMIT))
-    v5_limiter: SlidingWindowLimiter = field(default_factory=lambda: SlidingWindowLimiter(*V5_RATE_LIMIT))
-    migrated: set[str] = field(default_factory=set)  # keys the classic private endpoints refuse
-    migrated_error: tuple[int, str] = (MIGRATED_ACCOUNT, message_for(MIGRATED_ACCOUNT))
+    limiter: RateLimiter = field(init=False)
+    public_limiter: SlidingWindowLimiter = field(init=False)
+    uid_trade: Window = field(init=False)
+    uid_read: Window = field(init=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.count_refused)
+        self.public_limiter = SlidingWindowLimiter(*PUBLIC_RATE_LIMIT, count_refused=self.count_refused)
+        self.uid_trade = Window('uid-trade', *self.uid_trade_rate)
+        self.uid_read = Window('uid-read', *self.uid_read_rate)
+        Window('classic', *self.classic_rate)  # validates
+        if self.v5_rate is not None:
+            Window('v5', *self.v5_rate)
+
+    def endpoint_window(self, family: str, endpoint: str) -> Window | None:
+        """The per-endpoint window of a private endpoint (classic TP/SL always; v5 when ``v5_rate``)."""
+        if family == protocol.CLASSIC:
+            return Window(f'v1:{endpoint}', *self.classic_rate)
+        return Window(f'v5:{endpoint}', *self.v5_rate) if self.v5_rate is not None else None
+
+    def windows(self, route: Route, uid: str) -> list[tuple[Window, Hashable]]:
+        """Every window a request of ``uid`` to ``route`` is counted in, the per-endpoint one first."""
+        budget = self.uid_read if route.read else self.uid_trade
+        found: list[tuple[Window, Hashable]] = [(budget, uid)]
+        if route.window is not None:
+            found.insert(0, (route.window, uid))
+        return found
 
     async def pause(self, seconds: float | None) -> None:
         """Sleep ``seconds``, cut short when the server stops."""
@@ -88,12 +163,44 @@ class SandboxContext:
         return decision.headers(self.reset_style)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """The account behind a signed request."""
+
+    api_key: str
+    uid: str
+    mode: str
+
+
+Run = Callable[[SandboxContext, Caller, Any], Json]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A private endpoint: its family (envelope, account check), budget, window, input and action."""
+
+    family: str  # protocol.CLASSIC or protocol.V5
+    endpoint: str  # the fault and record key: the last path segment
+    read: bool  # counted against the UID read budget (else the trade budget)
+    window: Window | None  # its own per-endpoint window, if any
+    payload: Callable[[web.Request, int], Awaitable[Any]]
+    run: Run
+    family_checked: bool = True
+
+    @property
+    def envelope(self) -> str:
+        return CLASSIC_ENVELOPE if self.family == protocol.CLASSIC else V5_ENVELOPE
+
+
 @dataclass
 class _Note:
     """What a handler tells the recording middleware about its request."""
 
     arrival: float
+    latency_ms: float = 0.0
     err_code: int | None = None
+    uid: str | None = None
+    mode: str | None = None
 
 
 _NOTE: ContextVar[_Note] = ContextVar('htx_sandbox_request')
@@ -109,21 +216,30 @@ def _json(payload: Json, headers: Mapping[str, str] | None = None, status: int =
     return web.Response(text=text, status=status, headers=headers, content_type='application/json')
 
 
-def _spring_error(request: web.Request, exc: web.HTTPException) -> web.Response:
-    """HTX's gateway answer for unknown paths and wrong methods (a Spring Boot error body)."""
-    stamp = datetime.now(UTC).isoformat(timespec='milliseconds')
-    body = {'timestamp': stamp, 'status': exc.status, 'error': exc.reason, 'path': request.path}
-    headers = {'Allow': exc.headers['Allow']} if 'Allow' in exc.headers else None
-    return _json(body, headers, exc.status)
-
-
-def _fault_reply(fault: Fault, v5: bool) -> web.Response:
+def _fault_reply(fault: Fault, envelope: str) -> web.Response:
     if fault.http_status is not None:
         headers = {'Server': 'cloudflare', 'CF-RAY': f'{time.time_ns() & 0xFFFFFFFFFFFF:x}-SANDBOX'}
         return web.Response(text=gateway_page(fault.http_status), status=fault.http_status,
                             headers=headers, content_type='text/html')
-    body = v5_error_body if v5 else error_body
-    return _json(body(fault.err_code or 0, fault.message))
+    return _json(error_in(envelope, fault.err_code or 0, fault.message))
+
+
+def not_implemented_message(method: str, path: str) -> str:
+    """The answer text for a path or method the sandbox does not serve (never the query string).
+
+    ASSUMED (errors.NOT_IMPLEMENTED = protocol.INPUT_ERROR, in the path's envelope, HTTP 200): HTX's
+    own gateway answers unknown paths with a 404.
+    """
+    shown = path if len(path) <= _MAX_PATH_IN_MESSAGE else path[:_MAX_PATH_IN_MESSAGE] + '...'
+    return f'not implemented by the sandbox: {method} {shown}'
+
+
+def _unrouted(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """HTTP 200 and HTX's error JSON in the path's envelope, for what routing or aiohttp refused."""
+    envelope = envelope_for(request.path)
+    if exc.status in (404, 405):
+        return _json(error_in(envelope, NOT_IMPLEMENTED, not_implemented_message(request.method, request.path)))
+    return _json(error_in(envelope, INPUT_ERROR if exc.status < 500 else SYSTEM_ERROR))
 
 
 def _endpoint(path: str) -> str:
@@ -131,100 +247,127 @@ def _endpoint(path: str) -> str:
 
 
 async def _body_order_ids(request: web.Request) -> list[str]:
+    if request.method != 'POST':
+        return []
     try:
         return order_ids_in(await request.read())
-    except web.HTTPException:  # e.g. a body over aiohttp's size limit
+    except Exception:  # e.g. a body over the size limit, a dropped connection
         return []
 
 
 def _gateway(ctx: SandboxContext) -> Middleware:
     @web.middleware
     async def gateway(request: web.Request, handler: Handler) -> web.StreamResponse:
-        note = _Note(time.monotonic())
+        delay_ms = ctx.latency.draw_ms()
+        if delay_ms:
+            await ctx.pause(delay_ms / 1000)  # the network: the request arrives (and is counted) after it
+        note = _Note(time.monotonic(), delay_ms)
         token = _NOTE.set(note)
+        late: float | None = None
         try:
             fault = ctx.faults.take(_endpoint(request.path))
-            late = None
             if fault is not None and fault.replaces_reply:
                 await ctx.pause(fault.delay)
-                response: web.StreamResponse = _fault_reply(fault, request.path.startswith(V5_PREFIX))
+                response: web.StreamResponse = _fault_reply(fault, envelope_for(request.path))
             else:
                 late = fault.delay if fault is not None else None
                 try:
                     response = await handler(request)
                 except web.HTTPException as exc:
-                    response = _spring_error(request, exc)
+                    response = _unrouted(request, exc)
+        except Exception:  # a bug anywhere above: HTX's 1000, never aiohttp's plain-text 500
+            logger.exception('sandbox: unexpected error answering %s %s', request.method, request.path)
+            response = _json(error_in(envelope_for(request.path), SYSTEM_ERROR))
         finally:
             _NOTE.reset(token)
         response.headers[SANDBOX_HEADER] = SANDBOX_HEADER_VALUE
         ctx.log.append(RequestRecord(
             note.arrival, request.method, request.path, request.query.get('AccessKeyId'),
-            _endpoint(request.path), response.status, note.err_code, await _body_order_ids(request)))
+            _endpoint(request.path), response.status, note.err_code, await _body_order_ids(request),
+            note.uid, note.mode, delay_ms))
         await ctx.pause(late)  # a slow reply: the request took effect, the answer comes late
         return response
 
     return gateway
 
 
-async def _any_json_body(request: web.Request, empty: Any = None) -> Any:
-    """The parsed JSON body (any type; ``empty`` for a blank one); 1030 when it is not JSON."""
-    text = await request.text()
-    if not text.strip():
-        return empty
+async def _json_payload(request: web.Request, max_bytes: int, empty: Any = None) -> Any:
+    """The parsed JSON body (``empty`` when blank); 1030 when over the size limit, not UTF-8 or not JSON."""
     try:
-        return json.loads(text)
-    except ValueError:
+        raw = await request.read()
+    except web.HTTPException:  # HTTPRequestEntityTooLarge: over client_max_size
+        raise HtxError(INPUT_ERROR) from None
+    if len(raw) > max_bytes:
+        raise HtxError(INPUT_ERROR)
+    try:
+        text = raw.decode('utf-8')
+        return json.loads(text) if text.strip() else empty
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise HtxError(INPUT_ERROR) from None
 
 
-async def _json_body(request: web.Request) -> Json:
-    body = await _any_json_body(request, {})
+async def _object_payload(request: web.Request, max_bytes: int) -> Json:
+    body = await _json_payload(request, max_bytes, {})
     if not isinstance(body, dict):
         raise HtxError(INPUT_ERROR)
     return body
 
 
-def _private(ctx: SandboxContext, endpoint: str, action: Action) -> Handler:
-    """A classic private endpoint: a JSON object body, the status envelope, the migration check."""
-    return _signed(ctx, endpoint, action, ctx.limiter, _json_body, ok_body, error_body, classic=True)
+async def _query_payload(request: web.Request, max_bytes: int) -> Json:
+    """A GET's parameters without the four auth parameters and the signature."""
+    return {k: v for k, v in request.query.items() if k not in auth.REQUIRED}
 
 
-def _private_v5(ctx: SandboxContext, path: str, action: V5Action) -> Handler:
-    """A v5 endpoint: any JSON body (arrays), the code envelope, its own rate window."""
-    return _signed(ctx, path, action, ctx.v5_limiter, _any_json_body, v5_ok_body, v5_error_body, classic=False)
+def _classic_run(action: Action) -> Run:
+    def run(ctx: SandboxContext, caller: Caller, payload: Any) -> Json:
+        return ok_body(action(ctx.book, caller.uid, payload))
+
+    return run
 
 
-def _signed(
-    ctx: SandboxContext,
-    key: str,
-    action: Callable[[OrderBook, str, Any], Any],
-    limiter: SlidingWindowLimiter,
-    read_body: Callable[[web.Request], Awaitable[Any]],
-    ok: Callable[[Any], Json],
-    error: Callable[..., Json],
-    *,
-    classic: bool,
-) -> Handler:
-    """Signature v2, then the per key and endpoint rate window, then the endpoint."""
+def _v5_run(action: V5Action) -> Run:
+    def run(ctx: SandboxContext, caller: Caller, payload: Any) -> Json:
+        return v5_ok_body(action(ctx.algo_book, caller.uid, payload))
+
+    return run
+
+
+def _asset_mode(ctx: SandboxContext, caller: Caller, payload: Any) -> Json:
+    """``GET /v5/account/asset_mode``, shaped like HTX's doc example: ``msg``, ``data.assets_mode``
+    (``Sandbox(asset_mode_key='asset_mode')`` for what every SDK reads; which one is live is unconfirmed)."""
+    return v5_ok_body({ctx.asset_mode_key: ASSET_MODES[caller.mode]}, message_key='msg')
+
+
+def _private(ctx: SandboxContext, route: Route) -> Handler:
+    """Signature v2, then every rate window, then the account family, then the endpoint."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        arrival = _NOTE.get().arrival
+        note = _NOTE.get()
         try:
             api_key = auth.verify(request.method, request.host, request.path, request.query.items(),
-                                  ctx.credentials, time.time(), ctx.max_skew_seconds)
+                                  ctx.accounts.credentials, time.time(), ctx.max_skew_seconds)
         except auth.AuthError as exc:  # the gateway's answer: classic shape on every route
-            presented = limiter.peek((request.query.get('AccessKeyId'), key), arrival)
+            uid = ctx.accounts.uid(request.query.get('AccessKeyId') or '')
+            presented = ctx.limiter.peek(ctx.windows(route, uid), note.arrival)
             return _json(error_body(exc.code, exc.msg), ctx.rate_headers(presented))
-        decision = limiter.acquire((api_key, key), arrival)
+        caller = Caller(api_key, ctx.accounts.uid(api_key), ctx.accounts.mode(api_key))
+        note.uid, note.mode = caller.uid, caller.mode
+        decision = ctx.limiter.acquire(ctx.windows(route, caller.uid), note.arrival)
         headers = ctx.rate_headers(decision)
         if not decision.allowed:
-            return _json(error(RATE_LIMITED), headers)
-        if classic and api_key in ctx.migrated:  # checked after the rate window: the request reached the API
+            return _json(error_in(route.envelope, RATE_LIMITED), headers)
+        family = family_of(caller.mode)
+        if route.family == protocol.CLASSIC and family != protocol.CLASSIC:
             return _json(error_body(*ctx.migrated_error), headers)
+        if route.family == protocol.V5 and route.family_checked and family == protocol.CLASSIC:
+            return _json(v5_error_body(*ctx.v5_refusal, message_key='msg'), headers)
         try:
-            payload = ok(action(ctx.book, api_key, await read_body(request)))
+            payload = route.run(ctx, caller, await route.payload(request, ctx.max_body_bytes))
         except HtxError as exc:
-            payload = error(exc.code, exc.msg)
+            payload = error_in(route.envelope, exc.code, exc.msg)
+        except Exception:
+            logger.exception('sandbox: unexpected error answering %s %s', request.method, request.path)
+            payload = error_in(route.envelope, SYSTEM_ERROR)
         return _json(payload, headers)
 
     return handle
@@ -248,13 +391,51 @@ async def _timestamp(request: web.Request) -> web.StreamResponse:
     return _json({'status': 'ok', 'ts': now_ms()})
 
 
+def routes(ctx: SandboxContext) -> dict[tuple[str, str], Route]:
+    """Every private route by (method, path)."""
+    found: dict[tuple[str, str], Route] = {}
+    for endpoint, action in PRIVATE.items():
+        found['POST', PRIVATE_PREFIX + endpoint] = Route(
+            protocol.CLASSIC, endpoint, endpoint in READS, ctx.endpoint_window(protocol.CLASSIC, endpoint),
+            _object_payload, _classic_run(action))
+    for (method, path), (v5_action, read) in V5_PRIVATE.items():
+        endpoint = _endpoint(path)
+        found[method, '/' + path] = Route(
+            protocol.V5, endpoint, read, ctx.endpoint_window(protocol.V5, endpoint),
+            _query_payload if method == 'GET' else _json_payload, _v5_run(v5_action))
+    endpoint = _endpoint(ASSET_MODE_PATH)
+    found['GET', '/' + ASSET_MODE_PATH] = Route(
+        protocol.V5, endpoint, True, ctx.endpoint_window(protocol.V5, endpoint), _query_payload, _asset_mode,
+        family_checked=False)
+    return found
+
+
+class GuardedRequestHandler(web.RequestHandler):
+    """aiohttp's connection handler, answering what never reaches the application (a request line or
+    headers it cannot parse, a failure outside the middleware) with HTX's error JSON instead of a
+    plain-text page that would echo the request line, query string included."""
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # logs through http_logger (masked); may raise
+        code = SYSTEM_ERROR if status >= 500 else INPUT_ERROR
+        text = json.dumps(error_body(code), separators=(',', ':'))
+        response = web.Response(status=status, text=text, content_type='application/json',
+                                headers={SANDBOX_HEADER: SANDBOX_HEADER_VALUE})
+        response.force_close()
+        return response
+
+
+HANDLER_OPTIONS: dict[str, Any] = {'access_log': None, 'logger': http_logger}
+"""What every connection handler is built with: no access log, the masking logger."""
+
+
 def build_app(ctx: SandboxContext) -> web.Application:
     """The sandbox's aiohttp application over ``ctx``."""
-    app = web.Application(middlewares=[_gateway(ctx)])
+    # aiohttp refuses bodies over client_max_size while reading them; the handler answers 1030
+    app = web.Application(middlewares=[_gateway(ctx)], client_max_size=ctx.max_body_bytes)
     app.router.add_get('/api/v1/timestamp', _timestamp)
     app.router.add_get(PRIVATE_PREFIX + 'swap_contract_info', _contract_info(ctx))
-    for endpoint, action in PRIVATE.items():
-        app.router.add_post(PRIVATE_PREFIX + endpoint, _private(ctx, endpoint, action))
-    for path, v5_action in V5_PRIVATE.items():
-        app.router.add_post('/' + path, _private_v5(ctx, path, v5_action))
+    for (method, path), route in routes(ctx).items():
+        app.router.add_route(method, path, _private(ctx, route))
     return app

@@ -1,23 +1,33 @@
-"""The in-memory TP/SL order book, kept per API key; thread-safe, nothing persists.
+"""The in-memory TP/SL order books, kept per account (UID); thread-safe, nothing persists.
 
-Order statuses are HTX's: 1 not active, 2 ready, 3 submitting, 4 submitted (executed),
-5 submit failed, 6 cancelled, 8 cancelled (order not found), 9 cancelling, 10 failed, 11 expired.
+Two books that never mix, one per API family:
 
-The same book serves the classic endpoints (by ``order_id``, one margin mode per endpoint) and the
-successor ``v5/algo/cancel_orders`` (by ``algo_id`` = the same id, or by ``algo_client_order_id``;
-either margin mode). That HTX's v1 TP/SL order ids are valid v5 ``algo_id`` values is unconfirmed.
+- :class:`OrderBook`, the classic ``swap_(cross_)tpsl_*`` orders, by ``order_id``. Statuses are
+  HTX's: 1 not active, 2 ready, 3 submitting, 4 submitted (executed), 5 submit failed,
+  6 cancelled, 8 cancelled (order not found), 9 cancelling, 10 failed, 11 expired.
+- :class:`AlgoBook`, the v5 algo orders (``/v5/algo/...``), by ``algo_id``, with states
+  ``active``, ``effective`` (triggered), ``canceled``, ``failed`` and the sandbox-only
+  ``canceling`` (no public source names a v5 cancelling state; it lets a test reach 1062).
+
+A classic ``order_id`` is not an ``algo_id`` and the other way round (the id ranges differ too):
+HTX migrated only accounts without open orders (April 2026 notice), so no id crosses over.
+
+Each book keeps at most ``max_closed_orders`` closed orders (cancelled, executed, failed...); the
+oldest closed one is forgotten first, and then answers 1061 like an unknown id, as HTX eventually
+does. Open orders are never dropped.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from .contracts import CROSS, ISOLATED, Contract
 from .errors import (
-    CONTRACT_NOT_FOUND,
     ORDER_ALREADY_CANCELLED,
     ORDER_CANCELLING,
     ORDER_EXECUTED,
@@ -29,9 +39,41 @@ from .errors import (
     now_ms,
 )
 
+MARGIN_MODES = (ISOLATED, CROSS)
+DEFAULT_MAX_CLOSED_ORDERS = 10_000
+
+
+class _ClosedOrders:
+    """The ids of closed orders, oldest closed first, capped at ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError(f'max_closed_orders must be >= 0, got {limit}')
+        self.limit = limit
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def update(self, order_id: str, closed: bool) -> list[str]:
+        """Note an order's new state; returns the ids to forget (the oldest closed over the cap)."""
+        if not closed:
+            self._ids.pop(order_id, None)
+            return []
+        self._ids[order_id] = None
+        self._ids.move_to_end(order_id)
+        purged = []
+        while len(self._ids) > self.limit:
+            purged.append(self._ids.popitem(last=False)[0])
+        return purged
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+# -- classic ----------------------------------------------------------------------------------------
+
 STATUSES = frozenset({1, 2, 3, 4, 5, 6, 8, 9, 10, 11})
 OPEN = frozenset({1, 2, 3})  # what swap_tpsl_openorders lists
 CANCELLABLE = frozenset({1, 2})
+CLOSED = frozenset({4, 5, 6, 8, 10, 11})  # final: kept up to max_closed_orders
 CANCELLED = 6
 # Why a cancel of an order in that status fails. HTX documents 1071 and 1063; 1062 for an order
 # already being cancelled is from its error table; for failed/expired orders (5, 10, 11) the code is
@@ -54,10 +96,10 @@ TPSL_TYPES = ('tp', 'sl')
 
 @dataclass
 class TpslOrder:
-    """One TP or SL order as HTX stores it."""
+    """One classic TP or SL order as HTX stores it."""
 
     order_id: str
-    api_key: str
+    uid: str
     contract: Contract
     margin_mode: str
     direction: str  # the closing direction: sell closes a long, buy closes a short
@@ -69,7 +111,6 @@ class TpslOrder:
     status: int
     created_at: int
     relation_tpsl_order_id: str = '-1'
-    algo_client_order_id: str | None = None  # only the v5 API knows client ids for TP/SL orders
 
     @property
     def trigger_type(self) -> str:
@@ -118,30 +159,6 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class AlgoCancel:
-    """One item of a v5 cancel: the contract (None when unknown) and the id or client id to cancel."""
-
-    contract: Contract | None
-    algo_id: str | None
-    algo_client_order_id: str | None
-
-
-@dataclass(frozen=True)
-class AlgoOutcome:
-    """The outcome of one v5 cancel item; ``code`` 200 when cancelled."""
-
-    algo_id: str | None
-    algo_client_order_id: str | None
-    code: int
-
-    def to_htx(self) -> Json:
-        """The ``data`` item: ``code`` 200 and "Success", or HTX's code and message."""
-        message = V5_OK_MESSAGE if self.code == V5_OK else message_for(self.code)
-        return {'algo_id': self.algo_id, 'algo_client_order_id': self.algo_client_order_id, 'code': self.code,
-                'message': message}
-
-
-@dataclass(frozen=True)
 class CancelResult:
     """Per-id outcome of a cancel: ids cancelled, and ``(id, err_code)`` for the others."""
 
@@ -157,12 +174,17 @@ class CancelResult:
 
 
 class OrderBook:
-    """TP/SL orders per API key, with a deterministic order-id counter."""
+    """Classic TP/SL orders per account (UID), with a deterministic order-id counter."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_closed_orders: int = DEFAULT_MAX_CLOSED_ORDERS) -> None:
         self._lock = threading.Lock()
-        self._orders: dict[str, TpslOrder] = {}  # by order id (ids are unique across keys)
+        self._orders: dict[str, TpslOrder] = {}  # by order id (ids are unique across accounts)
+        self._closed = _ClosedOrders(max_closed_orders)
         self._next_id = FIRST_ORDER_ID
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._orders)
 
     def _new_id(self) -> str:
         while str(self._next_id) in self._orders:
@@ -170,9 +192,21 @@ class OrderBook:
         self._next_id += 1
         return str(self._next_id - 1)
 
+    def _store(self, order: TpslOrder) -> None:
+        self._orders[order.order_id] = order
+        self._note(order)
+
+    def _set(self, order: TpslOrder, status: int) -> None:
+        order.status = status
+        self._note(order)
+
+    def _note(self, order: TpslOrder) -> None:
+        for order_id in self._closed.update(order.order_id, order.status in CLOSED):
+            self._orders.pop(order_id, None)
+
     def seed(
         self,
-        api_key: str,
+        uid: str,
         contract: Contract,
         *,
         margin_mode: str,
@@ -183,16 +217,12 @@ class OrderBook:
         status: int,
         volume: float,
         trigger_price: float | None,
-        client_order_ids: Iterable[str] | None = None,
     ) -> list[str]:
         """Insert orders directly (no HTTP); see :meth:`Sandbox.add_tpsl_orders`."""
-        _check_choice('margin_mode', margin_mode, (ISOLATED, CROSS))
-        _check_choice('direction', direction, DIRECTIONS)
-        _check_choice('tpsl_order_type', tpsl_order_type, TPSL_TYPES)
-        _check_choice('status', status, sorted(STATUSES))
-        if not contract.supports(margin_mode):
-            raise ValueError(f'{contract.contract_code} has no {margin_mode} margin '
-                             f'(support_margin_mode={contract.support_margin_mode!r})')
+        check_choice('direction', direction, DIRECTIONS)
+        check_choice('tpsl_order_type', tpsl_order_type, TPSL_TYPES)
+        check_choice('status', status, sorted(STATUSES))
+        check_margin(contract, margin_mode)
         wanted = [str(i) for i in ids] if ids is not None else None
         with self._lock:
             if wanted is not None:
@@ -202,30 +232,23 @@ class OrderBook:
                     if order_id in self._orders or wanted.count(order_id) > 1:
                         raise ValueError(f'order id {order_id} is already in use')
             order_ids = wanted if wanted is not None else [self._new_id() for _ in range(count)]
-            clients: list[str | None] = [None] * len(order_ids)
-            if client_order_ids is not None:
-                clients = [str(c) for c in client_order_ids]
-                if len(clients) != len(order_ids) or not all(clients):
-                    raise ValueError(f'need one non-empty client order id per order ({len(order_ids)})')
             price = trigger_price if trigger_price is not None else _default_trigger(
                 contract, direction, tpsl_order_type)
             created = now_ms()
-            for order_id, client_id in zip(order_ids, clients, strict=True):
-                self._orders[order_id] = TpslOrder(
-                    order_id, api_key, contract, margin_mode, direction, float(volume), tpsl_order_type,
-                    price, 0.0, 'market', status, created, algo_client_order_id=client_id)
+            for order_id in order_ids:
+                self._store(TpslOrder(order_id, uid, contract, margin_mode, direction, float(volume),
+                                      tpsl_order_type, price, 0.0, 'market', status, created))
         return order_ids
 
     def place(
-        self, api_key: str, contract: Contract, margin_mode: str, direction: str, volume: float,
-        legs: list[Leg],
+        self, uid: str, contract: Contract, margin_mode: str, direction: str, volume: float, legs: list[Leg],
     ) -> dict[str, str]:
         """Create linked ready (status 2) orders, one per leg; returns ids by ``tp``/``sl``."""
         with self._lock:
             created = now_ms()
             placed = {
                 leg.tpsl_order_type: TpslOrder(
-                    self._new_id(), api_key, contract, margin_mode, direction, volume, leg.tpsl_order_type,
+                    self._new_id(), uid, contract, margin_mode, direction, volume, leg.tpsl_order_type,
                     leg.trigger_price, leg.order_price, leg.order_price_type, 2, created)
                 for leg in legs
             }
@@ -233,91 +256,52 @@ class OrderBook:
                 placed['tp'].relation_tpsl_order_id = placed['sl'].order_id
                 placed['sl'].relation_tpsl_order_id = placed['tp'].order_id
             for order in placed.values():
-                self._orders[order.order_id] = order
+                self._store(order)
         return {kind: order.order_id for kind, order in placed.items()}
 
-    def open_orders(
-        self, api_key: str, contract: Contract, margin_mode: str, direction: str | None = None
-    ) -> list[Json]:
-        """Open orders of that key, contract and margin mode, newest first."""
+    def open_orders(self, uid: str, contract: Contract, margin_mode: str, direction: str | None = None) -> list[Json]:
+        """Open orders of that account, contract and margin mode, newest first."""
         with self._lock:
             found = [o for o in self._orders.values()
-                     if self._owned(o, api_key, contract, margin_mode) and o.status in OPEN
+                     if self._owned(o, uid, contract, margin_mode) and o.status in OPEN
                      and direction in (None, o.direction)]
             found.sort(key=lambda o: (o.created_at, int(o.order_id)), reverse=True)
             return [o.to_htx() for o in found]
 
-    def cancel(self, api_key: str, contract: Contract, margin_mode: str, ids: list[str]) -> CancelResult:
-        """Cancel each id in order; other keys' and contracts' orders count as nonexistent."""
+    def cancel(self, uid: str, contract: Contract, margin_mode: str, ids: list[str]) -> CancelResult:
+        """Cancel each id in order; other accounts', contracts' and margin modes' orders count as nonexistent."""
         successes: list[str] = []
         errors: list[tuple[str, int]] = []
         with self._lock:
             for order_id in ids:
                 order = self._orders.get(order_id)
-                if order is None or not self._owned(order, api_key, contract, margin_mode):
+                if order is None or not self._owned(order, uid, contract, margin_mode):
                     errors.append((order_id, ORDER_NOT_FOUND))
                 elif order.status in CANCELLABLE:
-                    order.status = CANCELLED
+                    self._set(order, CANCELLED)
                     successes.append(order_id)
                 else:
                     errors.append((order_id, CANCEL_REFUSAL[order.status]))
         return CancelResult(successes, errors)
 
-    def cancel_algo(self, api_key: str, items: list[AlgoCancel]) -> list[AlgoOutcome]:
-        """v5: cancel each item in order, either margin mode; ``algo_id`` wins over the client id.
-
-        An unknown contract answers 1014 for its item; an order of another key or contract, or a
-        client id matching nothing, 1061; refusals as for the classic cancel (1071, 1063, 1062).
-        """
-        outcomes: list[AlgoOutcome] = []
+    def cancel_all(self, uid: str, contract: Contract, margin_mode: str, direction: str | None) -> CancelResult:
+        """Cancel every cancellable order of that account and contract (optionally one direction)."""
         with self._lock:
-            for item in items:
-                if item.contract is None:
-                    outcomes.append(AlgoOutcome(item.algo_id, item.algo_client_order_id, CONTRACT_NOT_FOUND))
-                    continue
-                order = self._find_algo(api_key, item)
-                if order is None:
-                    outcomes.append(AlgoOutcome(item.algo_id, item.algo_client_order_id, ORDER_NOT_FOUND))
-                    continue
-                # HTX's one public cancel sample echoes the algo id as the client id when none was given
-                client_id = order.algo_client_order_id or order.order_id
-                if order.status in CANCELLABLE:
-                    order.status = CANCELLED
-                    outcomes.append(AlgoOutcome(order.order_id, client_id, V5_OK))
-                else:
-                    outcomes.append(AlgoOutcome(order.order_id, client_id, CANCEL_REFUSAL[order.status]))
-        return outcomes
-
-    def _find_algo(self, api_key: str, item: AlgoCancel) -> TpslOrder | None:
-        """The key's order on the item's contract with that algo id, else the newest with that client id."""
-        def mine(o: TpslOrder) -> bool:
-            return o.api_key == api_key and o.contract == item.contract
-
-        if item.algo_id is not None:
-            order = self._orders.get(item.algo_id)
-            return order if order is not None and mine(order) else None
-        matches = [o for o in self._orders.values() if mine(o) and o.algo_client_order_id == item.algo_client_order_id]
-        return max(matches, key=lambda o: (o.created_at, int(o.order_id)), default=None)
-
-    def cancel_all(
-        self, api_key: str, contract: Contract, margin_mode: str, direction: str | None
-    ) -> CancelResult:
-        """Cancel every cancellable order of that key and contract (optionally one direction)."""
-        with self._lock:
-            ids = [o.order_id for o in sorted(self._orders.values(), key=lambda o: int(o.order_id))
-                   if self._owned(o, api_key, contract, margin_mode) and o.status in CANCELLABLE
-                   and direction in (None, o.direction)]
-            for order_id in ids:
-                self._orders[order_id].status = CANCELLED
-        return CancelResult(ids, [])
+            orders = [o for o in sorted(self._orders.values(), key=lambda o: int(o.order_id))
+                      if self._owned(o, uid, contract, margin_mode) and o.status in CANCELLABLE
+                      and direction in (None, o.direction)]
+            for order in orders:
+                self._set(order, CANCELLED)
+        return CancelResult([o.order_id for o in orders], [])
 
     def set_status(self, order_id: str, status: int) -> None:
         """Force an order's status (e.g. 4 to make a cancel answer 1063)."""
-        _check_choice('status', status, sorted(STATUSES))
+        check_choice('status', status, sorted(STATUSES))
         with self._lock:
-            if order_id not in self._orders:
-                raise KeyError(f'no order {order_id} in the sandbox')
-            self._orders[order_id].status = status
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(f'no classic TP/SL order {order_id} in the sandbox')
+            self._set(order, status)
 
     def get(self, order_id: str) -> Json | None:
         """The stored order in HTX's openorders item shape, or None."""
@@ -325,19 +309,344 @@ class OrderBook:
             order = self._orders.get(order_id)
             return order.to_htx() if order is not None else None
 
+    def closed_count(self) -> int:
+        """How many closed orders are kept."""
+        with self._lock:
+            return len(self._closed)
+
     @staticmethod
-    def _owned(order: TpslOrder, api_key: str, contract: Contract, margin_mode: str) -> bool:
-        return (order.api_key == api_key and order.contract == contract
-                and order.margin_mode == margin_mode)
+    def _owned(order: TpslOrder, uid: str, contract: Contract, margin_mode: str) -> bool:
+        return order.uid == uid and order.contract == contract and order.margin_mode == margin_mode
+
+
+# -- v5 algo orders ------------------------------------------------------------------------------------
+
+ALGO_TYPES = ('tp', 'sl', 'tpsl')
+SIDES = ('buy', 'sell')
+POSITION_SIDES = ('long', 'short', 'both')
+LEG_TYPES = ('market', 'limit')
+TRIGGER_PRICE_TYPES = ('last', 'mark', 'index')
+ACTIVE = 'active'
+ALGO_STATES = (ACTIVE, 'effective', 'canceled', 'failed', 'canceling')
+ALGO_CLOSED = frozenset({'effective', 'canceled', 'failed'})
+# ASSUMED (protocol.V5_ASSUMED_ITEM_CODES): the per-item failure codes of POST /v5/algo/cancel_orders
+# are the classic ones. Only a per-item success has been observed.
+ALGO_CANCEL_REFUSAL = {
+    'canceled': ORDER_ALREADY_CANCELLED,  # 1071
+    'effective': ORDER_EXECUTED,  # 1063: triggered
+    'failed': ORDER_EXECUTED,  # 1063, like a classic failed (10) order
+    'canceling': ORDER_CANCELLING,  # 1062
+}
+FIRST_ALGO_ID = 1_500_000_000_000_000_001  # 19 digits, > 2**53, apart from the classic ids
+ALGO_ID = re.compile(r'[1-9]\d{18}')
+FIRST_LIST_ID = 160_000_001  # the listing ``id``: a short number (observed "162173672"), never an algo_id
+
+
+@dataclass(frozen=True)
+class AlgoLeg:
+    """The TP or SL half of an algo order, as strings like HTX's listing."""
+
+    trigger_price: str
+    order_price: str  # "0" for a market leg
+    type: str  # market | limit
+    trigger_price_type: str  # last | mark | index
+
+
+@dataclass
+class AlgoOrder:
+    """One v5 TP/SL algo order.
+
+    ASSUMED (protocol.V5_TPSL_TYPES: only ``tp`` observed): a ``tpsl`` order is ONE order carrying both
+    the ``tp_*`` and the ``sl_*`` legs, under one ``algo_id``.
+    """
+
+    algo_id: str
+    list_id: int
+    uid: str
+    contract: Contract
+    type: str
+    side: str
+    position_side: str
+    margin_mode: str
+    volume: int
+    tp: AlgoLeg | None
+    sl: AlgoLeg | None
+    state: str
+    created_time: int
+    updated_time: int
+    reduce_only: bool | None = None
+    client_order_id: str | None = None
+
+    def to_htx(self) -> Json:
+        """The ``GET /v5/algo/order/opens`` item, shaped like the observed vector (values as strings)."""
+        item: Json = {
+            'id': str(self.list_id),
+            'volume': str(self.volume),
+            'type': self.type,
+            'state': self.state,
+            'side': self.side,
+            'algo_id': self.algo_id,
+            'contract_code': self.contract.contract_code,
+            'position_side': self.position_side,
+            'margin_mode': self.margin_mode,
+            'created_time': str(self.created_time),
+            'updated_time': str(self.updated_time),
+            'order_source': 'api',
+        }
+        for prefix, leg in (('tp', self.tp), ('sl', self.sl)):
+            if leg is not None:
+                item[f'{prefix}_trigger_price'] = leg.trigger_price
+                item[f'{prefix}_order_price'] = leg.order_price
+                item[f'{prefix}_type'] = leg.type
+                item[f'{prefix}_trigger_price_type'] = leg.trigger_price_type
+        if self.reduce_only is not None:
+            item['reduce_only'] = self.reduce_only
+        if self.client_order_id is not None:
+            item['algo_client_order_id'] = self.client_order_id
+        return item
+
+
+@dataclass(frozen=True)
+class AlgoSpec:
+    """A validated create request (see :func:`v5.create_algo_order`)."""
+
+    contract: Contract
+    type: str
+    side: str
+    position_side: str
+    margin_mode: str
+    volume: int
+    tp: AlgoLeg | None
+    sl: AlgoLeg | None
+    reduce_only: bool | None = None
+    client_order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AlgoCancel:
+    """One item of a v5 cancel: the contract code and the id or client id to cancel."""
+
+    contract_code: str
+    algo_id: str | None
+    client_order_id: str | None
+
+
+@dataclass(frozen=True)
+class AlgoOutcome:
+    """The outcome of one v5 cancel item; ``code`` 200 when cancelled."""
+
+    algo_id: str | None
+    client_order_id: str | None
+    code: int
+
+    def to_htx(self) -> Json:
+        """The ``data`` item, keys as observed: ``code``, ``message``, ``algo_id``, ``algo_client_order_id``.
+
+        ASSUMED (protocol.V5_ASSUMED_ITEM_CODES): a failed item has the same keys with HTX's classic
+        per-order code (1061, 1062, 1063, 1071) and message; no per-item failure has been published.
+        """
+        message = V5_OK_MESSAGE if self.code == V5_OK else message_for(self.code)
+        return {'code': self.code, 'message': message, 'algo_id': self.algo_id,
+                'algo_client_order_id': self.client_order_id}
+
+
+@dataclass
+class _Account:
+    """One UID's algo orders: the active ones (by listing id) and the client-id index."""
+
+    active: dict[int, AlgoOrder] = field(default_factory=dict)
+    by_client_id: dict[str, list[str]] = field(default_factory=dict)
+    orders: int = 0  # how many of its orders the book holds
+
+
+class AlgoBook:
+    """v5 algo (TP/SL) orders per account (UID)."""
+
+    def __init__(self, max_closed_orders: int = DEFAULT_MAX_CLOSED_ORDERS) -> None:
+        self._lock = threading.Lock()
+        self._orders: dict[str, AlgoOrder] = {}
+        self._accounts: dict[str, _Account] = {}
+        self._closed = _ClosedOrders(max_closed_orders)
+        self._next_algo_id = FIRST_ALGO_ID
+        self._next_list_id = FIRST_LIST_ID
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._orders)
+
+    def _new_algo_id(self) -> str:
+        while str(self._next_algo_id) in self._orders:
+            self._next_algo_id += 1
+        self._next_algo_id += 1
+        return str(self._next_algo_id - 1)
+
+    def _insert(self, algo_id: str, uid: str, spec: AlgoSpec, state: str, now: int) -> AlgoOrder:
+        order = AlgoOrder(algo_id, self._next_list_id, uid, spec.contract, spec.type, spec.side,
+                          spec.position_side, spec.margin_mode, spec.volume, spec.tp, spec.sl, state, now, now,
+                          spec.reduce_only, spec.client_order_id)
+        self._next_list_id += 1
+        self._orders[algo_id] = order
+        account = self._accounts.setdefault(uid, _Account())
+        account.orders += 1
+        if spec.client_order_id is not None:
+            account.by_client_id.setdefault(spec.client_order_id, []).append(algo_id)
+        self._note(order)
+        return order
+
+    def _set(self, order: AlgoOrder, state: str) -> None:
+        order.state = state
+        order.updated_time = max(now_ms(), order.updated_time)
+        self._note(order)
+
+    def _note(self, order: AlgoOrder) -> None:
+        account = self._accounts[order.uid]
+        if order.state == ACTIVE:
+            account.active[order.list_id] = order
+        else:
+            account.active.pop(order.list_id, None)
+        for algo_id in self._closed.update(order.algo_id, order.state in ALGO_CLOSED):
+            self._forget(algo_id)
+
+    def _forget(self, algo_id: str) -> None:
+        order = self._orders.pop(algo_id, None)
+        if order is None:
+            return
+        account = self._accounts[order.uid]
+        if order.client_order_id is not None:
+            ids = account.by_client_id.get(order.client_order_id, [])
+            if algo_id in ids:
+                ids.remove(algo_id)
+            if not ids:
+                account.by_client_id.pop(order.client_order_id, None)
+        account.orders -= 1
+        if not account.orders:
+            del self._accounts[order.uid]
+
+    def create(self, uid: str, spec: AlgoSpec) -> AlgoOrder:
+        """Place one active algo order; returns it."""
+        with self._lock:
+            return self._insert(self._new_algo_id(), uid, spec, ACTIVE, now_ms())
+
+    def seed(self, uid: str, specs: list[AlgoSpec], *, ids: list[str] | None, state: str) -> list[str]:
+        """Insert orders directly (no HTTP); see :meth:`Sandbox.add_algo_orders`."""
+        check_choice('state', state, ALGO_STATES)
+        with self._lock:
+            if ids is not None:
+                for algo_id in ids:
+                    if not ALGO_ID.fullmatch(algo_id):
+                        raise ValueError(f'algo id {algo_id!r} is not a 19 digit integer')
+                    if algo_id in self._orders or ids.count(algo_id) > 1:
+                        raise ValueError(f'algo id {algo_id} is already in use')
+            algo_ids = ids if ids is not None else [self._new_algo_id() for _ in specs]
+            now = now_ms()
+            for algo_id, spec in zip(algo_ids, specs, strict=True):
+                self._insert(algo_id, uid, spec, state, now)
+        return algo_ids
+
+    def opens(
+        self, uid: str, *, contract: Contract | None, type: str | None, margin_mode: str | None,
+        limit: int, cursor: int | None, direct: str,
+    ) -> list[Json]:
+        """One page of the account's active orders, newest (largest ``id``) first.
+
+        Without ``cursor``: the newest ``limit``. ``direct='next'``: the newest ``limit`` strictly
+        older than the cursor; ``'prev'``: the ``limit`` strictly newer ones nearest to it.
+        """
+        with self._lock:
+            account = self._accounts.get(uid)
+            found = [o for o in (account.active.values() if account else ())
+                     if (contract is None or o.contract == contract) and type in (None, o.type)
+                     and margin_mode in (None, o.margin_mode)]
+            found.sort(key=lambda o: o.list_id, reverse=True)
+            if cursor is not None and direct == 'prev':
+                page = [o for o in found if o.list_id > cursor][-limit:]
+            else:
+                page = [o for o in found if cursor is None or o.list_id < cursor][:limit]
+            return [o.to_htx() for o in page]
+
+    def cancel(self, uid: str, items: list[AlgoCancel]) -> list[AlgoOutcome]:
+        """Cancel each item in order; ``algo_id`` wins over ``algo_client_order_id``.
+
+        ASSUMED (protocol.V5_ASSUMED_ITEM_CODES): 1061 when no such order of this account exists on
+        the item's contract (unknown id or contract, another UID's order, a classic order id, a
+        forgotten closed order); 1071 already cancelled, 1063 triggered (``effective``) or failed,
+        1062 being cancelled.
+        """
+        outcomes: list[AlgoOutcome] = []
+        with self._lock:
+            for item in items:
+                order = self._find(uid, item)
+                if order is None:
+                    outcomes.append(AlgoOutcome(item.algo_id, item.client_order_id, ORDER_NOT_FOUND))
+                elif order.state == ACTIVE:
+                    self._set(order, 'canceled')
+                    outcomes.append(AlgoOutcome(order.algo_id, order.client_order_id, V5_OK))
+                else:
+                    outcomes.append(AlgoOutcome(order.algo_id, order.client_order_id,
+                                                ALGO_CANCEL_REFUSAL[order.state]))
+        return outcomes
+
+    def _find(self, uid: str, item: AlgoCancel) -> AlgoOrder | None:
+        """The account's order on the item's contract with that algo id, else the newest with that client id."""
+        def mine(order: AlgoOrder | None) -> bool:
+            return order is not None and order.uid == uid and order.contract.contract_code == item.contract_code
+
+        if item.algo_id is not None:
+            order = self._orders.get(item.algo_id)
+            return order if mine(order) else None
+        account = self._accounts.get(uid)
+        ids = account.by_client_id.get(item.client_order_id or '', []) if account else []
+        matches = [self._orders[i] for i in ids if mine(self._orders.get(i))]
+        return max(matches, key=lambda o: o.list_id, default=None)
+
+    def set_state(self, algo_id: str, state: str) -> None:
+        """Force an order's state (``effective`` makes a cancel answer 1063)."""
+        check_choice('state', state, ALGO_STATES)
+        with self._lock:
+            order = self._orders.get(algo_id)
+            if order is None:
+                raise KeyError(f'no v5 algo order {algo_id} in the sandbox')
+            self._set(order, state)
+
+    def get(self, algo_id: str) -> Json | None:
+        """The stored order in the opens-item shape, or None."""
+        with self._lock:
+            order = self._orders.get(algo_id)
+            return order.to_htx() if order is not None else None
+
+    def closed_count(self) -> int:
+        """How many closed orders are kept."""
+        with self._lock:
+            return len(self._closed)
+
+
+def price_text(value: float | int | str | Decimal) -> str:
+    """A price as HTX's listing writes it: plain decimal, no exponent, no trailing zeros."""
+    return format(Decimal(str(value)).normalize(), 'f')
 
 
 def _default_trigger(contract: Contract, direction: str, tpsl_order_type: str) -> float:
+    """A trigger price on the side where a TP (SL) closing in ``direction`` fires."""
     rises = (tpsl_order_type == 'tp') == (direction == 'sell')
     digits = max(0, len(f'{contract.price_tick:f}'.rstrip('0').split('.')[1]))
     return round(contract.reference_price * (1.1 if rises else 0.9), digits)
 
 
-def _check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
+def default_trigger(contract: Contract, side: str, kind: str) -> str:
+    """:func:`_default_trigger` as a price text, for seeded algo orders."""
+    return price_text(_default_trigger(contract, side, kind))
+
+
+def check_margin(contract: Contract, margin_mode: str) -> None:
+    """ValueError when ``margin_mode`` is unknown or ``contract`` has no such margin (for seeding)."""
+    check_choice('margin_mode', margin_mode, MARGIN_MODES)
+    if not contract.supports(margin_mode):
+        raise ValueError(f'{contract.contract_code} has no {margin_mode} margin '
+                         f'(support_margin_mode={contract.support_margin_mode!r})')
+
+
+def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
+    """ValueError naming the choices when ``value`` is not one of ``allowed``."""
     choices = list(allowed)
     if value not in choices:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}')
