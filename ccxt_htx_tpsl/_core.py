@@ -1,15 +1,17 @@
 """What every TP/SL method shares: endpoint declarations and ccxt's hooks, narrowed to them.
 
 Signing, throttling and error mapping stay ccxt's. This module extends them through
-``describe()``, ``Entry`` declarations, ``calculate_rate_limiter_cost`` and a ``handle_errors``
-that changes nothing for any other endpoint. The per-method logic lives in ``_cancel.py`` and
-``_lifecycle.py``; only the lines that send a request differ between the sync class
-(``_sync.py``) and the async and pro classes (``async_support.py``).
+``describe()``, ``Entry`` declarations, ``calculate_rate_limiter_cost`` / ``throttle`` (pacing per
+HTX endpoint, ``_pacing.py``) and a ``handle_errors`` that changes nothing for any other endpoint.
+The methods themselves are flows in ``_flows.py``; the two API families live in ``_classic.py`` and
+``_v5.py``; only the lines that send differ between the sync (``_sync.py``) and async classes.
 """
 
 from __future__ import annotations
 
-import re
+import contextvars
+import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from ccxt.base.errors import (
@@ -19,158 +21,245 @@ from ccxt.base.errors import (
     BaseError,
     ExchangeError,
     ExchangeNotAvailable,
+    NetworkError,
     NotSupported,
     OnMaintenance,
     RateLimitExceeded,
 )
 from ccxt.base.types import Entry
 
+from . import _endpoints, _validate, protocol
+from ._classic import CLASSIC
+from ._family import Family, Retry
+from ._pacing import Pacer, Ticket
+from ._results import TpslResultsMixin
+from ._secrets import LOG_SCRUBBER, Scrubber
+from ._transport import NOT_FOLLOWED, signed
+from ._v5 import V5_FAMILY
+
 if TYPE_CHECKING:  # ccxt is untyped (Any to mypy); this lets the mixins use Exchange's methods
     from ccxt.base.exchange import Exchange as _ExchangeBase
 else:
     _ExchangeBase = object
 
-CANCEL_PATH = 'linear-swap-api/v1/swap_tpsl_cancel'
-CROSS_CANCEL_PATH = 'linear-swap-api/v1/swap_cross_tpsl_cancel'
-CANCEL_ALL_PATH = 'linear-swap-api/v1/swap_tpsl_cancelall'
-ORDER_PATH = 'linear-swap-api/v1/swap_tpsl_order'
-OPEN_ORDERS_PATH = 'linear-swap-api/v1/swap_tpsl_openorders'
-V5_CANCEL_PATH = 'v5/algo/cancel_orders'
+logger = logging.getLogger('ccxt_htx_tpsl')
+# the loggers that write signed URLs at DEBUG (ccxt's own logger is the exchange's ``logger`` too)
+LOGGERS = ('ccxt.base.exchange', 'ccxt.async_support.base.exchange', 'urllib3.connectionpool')
 
-MAX_IDS_PER_REQUEST = 10
-"""Ids per cancel request: HTX's "maximum 10 orders can be withdrew at one time"; more are chunked."""
+# exception classes (aiohttp, urllib3, requests) meaning the connection broke mid-reply
+BROKEN_CONNECTION = frozenset({'ClientPayloadError', 'ServerDisconnectedError', 'ClientOSError', 'ContentLengthError',
+                               'TransferEncodingError', 'ProtocolError', 'ChunkedEncodingError', 'IncompleteRead'})
 
-# Endpoints with a limit of their own, in requests per second (options['tpslRateLimits']).
-ENDPOINT_RATE_LIMITS: dict[str, float] = {
-    CANCEL_PATH: 5,
-    CROSS_CANCEL_PATH: 5,
-    CANCEL_ALL_PATH: 5,
-    # unconfirmed: HTX documents no limit of its own for v5 algo cancels; ccxt prices it at
-    # HTX's trade budget of 72 requests per 3 s (24/s)
-    V5_CANCEL_PATH: 24,
-}
-# Requests are spaced this much wider than the limit, so that network jitter cannot put one
-# request too many into HTX's window: 205 ms for a 5/s endpoint (options['tpslRateLimitMargin']).
-RATE_LIMIT_MARGIN = 0.025
-NO_INNER_RETRY_PATHS = frozenset({CANCEL_PATH, CROSS_CANCEL_PATH, V5_CANCEL_PATH, ORDER_PATH})
-# Every endpoint whose replies this package reads; handle_errors is narrowed to these.
-TPSL_PATHS = frozenset({*ENDPOINT_RATE_LIMITS, ORDER_PATH, OPEN_ORDERS_PATH})
+FAMILIES: dict[str, Family] = {protocol.CLASSIC: CLASSIC, protocol.V5: V5_FAMILY}
+OTHER_FAMILY = {protocol.CLASSIC: protocol.V5, protocol.V5: protocol.CLASSIC}
 
-# Top-level codes ccxt 4.5 does not map (they surface as a bare ExchangeError there). Used for
-# these endpoints only, before ccxt's own table, so other endpoints keep ccxt's behaviour.
+DEFAULT_RESEND_RATE_LIMITED = 3
+"""How often a request refused with 1032 (it did nothing) is re-sent by default; never a create."""
+
+# Top-level codes for the TP/SL endpoints, before ccxt's own table (these endpoints only, so other
+# endpoints keep ccxt's behaviour). Sources: HTX's USDT-M error table, protocol.WRONG_FAMILY_CODES.
 TPSL_EXACT_EXCEPTIONS: dict[str, type[BaseError]] = {
-    '403': AuthenticationError,
-    '1000': ExchangeNotAvailable,  # system error
-    '1001': OnMaintenance,  # system not ready
-    '1004': ExchangeNotAvailable,  # system busy, retry later
-    '1014': BadSymbol,  # contract doesn't exist
-    '1032': RateLimitExceeded,  # the number of access exceeded the limit
-    '1052': BadRequest,  # batch size over the limit
-    '1056': OnMaintenance,  # settlement in progress
-    '1059': OnMaintenance,  # delivery in progress
-    # this account must use HTX's new API (see MIGRATION_CODES)
-    '1510': NotSupported,
-    '4002': NotSupported,
-    '4003': NotSupported,
-    '4004': NotSupported,
-    '4005': NotSupported,
+    protocol.AUTH_FAILED: AuthenticationError,
+    protocol.SYSTEM_ERROR: ExchangeNotAvailable,
+    protocol.SYSTEM_NOT_READY: OnMaintenance,
+    protocol.SYSTEM_BUSY: ExchangeNotAvailable,
+    protocol.CONTRACT_NOT_FOUND: BadSymbol,
+    protocol.RATE_LIMITED: RateLimitExceeded,
+    protocol.BATCH_TOO_LARGE: BadRequest,
+    protocol.IN_SETTLEMENT: OnMaintenance,
+    protocol.IN_DELIVERY: OnMaintenance,
+    **dict.fromkeys(protocol.WRONG_FAMILY_CODES, NotSupported),
 }
-# Codes that mean "this account has moved to HTX's new API" on the classic endpoints. 1510 is
-# HTX's code for a merged (unified) USDT-M account calling an API it may not use; what HTX answers
-# after its 2026 migration is unconfirmed, so a refusal carrying one of these gets a hint.
-MIGRATION_CODES = frozenset({'1510', '4002', '4003', '4004', '4005'})
-NOTHING_TO_CANCEL = '1051'  # "No orders to cancel.": an empty result for cancel-all, not a failure
 
-MIGRATION_HINT = " - this account has to use HTX's new (v5) API"
-ROUTE_HINT = (
-    ": send the cancels there with params={'route': 'v5'}, or for every call with "
-    "exchange.options['cancelIsolatedTpslOrders'] = {'route': 'v5'} (likewise 'cancelCrossTpslOrders')"
-)
-NO_ROUTE_HINT = (
-    '; this method has no v5 route in ccxt_htx_tpsl (only the cancels by id have one: '
-    "params={'route': 'v5'})"
-)
-_CREDENTIALS_IN_URL = re.compile(r'((?:AccessKeyId|Signature)=)[^&\s\'"]+')
+# The key of the TP/SL request whose throttle comes next (set by calculate_rate_limiter_cost,
+# read by throttle: fetch2 calls them back to back), then the ticket of the request being sent
+# (read by handle_errors and by the caller). Context variables: every asyncio task has its own.
+_PENDING: contextvars.ContextVar[str | None] = contextvars.ContextVar('ccxt_htx_tpsl_pending', default=None)
+_TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar('ccxt_htx_tpsl_ticket', default=None)
 
 
-def scrub(text: str) -> str:
-    """Remove the API key and the signature that ccxt puts in URLs (and so in its messages)."""
-    return _CREDENTIALS_IN_URL.sub(r'\1***', text)
+def wall_ms() -> float:
+    """The local wall clock in ms: what HTX's ``ts`` is compared with."""
+    return time.time() * 1000
 
 
-def scrubbed(error: BaseError) -> BaseError:
-    """``error`` with the credentials ccxt put in its message removed; raise it ``from None``, as
-    ccxt chains the HTTP library's exception, whose message holds the signed URL too."""
-    error.args = (scrub(str(error)),)
-    return error
+def method_name(action: str, margin: str) -> str:
+    """The unified method name, e.g. ``cancelIsolatedTpslOrders``."""
+    return f'{action}{margin.capitalize()}TpslOrders'
 
 
-def path_of(url: str) -> str | None:
-    """The TP/SL endpoint path a request URL goes to, or None for any other endpoint."""
-    path = url.split('?', 1)[0]
-    return next((p for p in TPSL_PATHS if path.endswith('/' + p)), None)
-
-
-class TpslBaseMixin(_ExchangeBase):
+class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
     """Endpoint declarations and ccxt hooks; mixed in before a ``ccxt.htx`` class."""
 
-    # Endpoints ccxt 4.5 no longer declares. ``Entry`` only calls ``self.request``, so each
-    # declaration serves the sync, async and pro classes. The three cancels are declared at the
-    # cost of a plain request; their own limit (HTX's 5 requests/s) is options['tpslRateLimits'],
-    # applied by calculate_rate_limiter_cost: 2.05 at ccxt's default rateLimit of 100 ms.
-    contract_private_post_linear_swap_api_v1_swap_tpsl_cancel = (
-        contractPrivatePostLinearSwapApiV1SwapTpslCancel
-    ) = Entry(CANCEL_PATH, ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_cancel = (
-        contractPrivatePostLinearSwapApiV1SwapCrossTpslCancel
-    ) = Entry(CROSS_CANCEL_PATH, ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall = (
-        contractPrivatePostLinearSwapApiV1SwapTpslCancelall
-    ) = Entry(CANCEL_ALL_PATH, ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_tpsl_order = (
-        contractPrivatePostLinearSwapApiV1SwapTpslOrder
-    ) = Entry(ORDER_PATH, ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_tpsl_openorders = (
-        contractPrivatePostLinearSwapApiV1SwapTpslOpenorders
-    ) = Entry(OPEN_ORDERS_PATH, ['contract', 'private'], 'POST', {'cost': 1})
+    # Every endpoint used, declared here so behaviour does not depend on the ccxt version (ccxt
+    # 4.5.59 dropped the classic ones). ``Entry`` only calls ``self.request``, so each declaration
+    # serves the sync, async and pro classes. Costs are ccxt's units; pacing is _pacing.Pacer's.
+    contract_private_post_linear_swap_api_v1_swap_tpsl_cancel = contractPrivatePostLinearSwapApiV1SwapTpslCancel = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_tpsl_cancel', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_cancel = contractPrivatePostLinearSwapApiV1SwapCrossTpslCancel = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_cross_tpsl_cancel', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall = contractPrivatePostLinearSwapApiV1SwapTpslCancelall = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_tpsl_cancelall', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_cancelall = contractPrivatePostLinearSwapApiV1SwapCrossTpslCancelall = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_cross_tpsl_cancelall', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_tpsl_order = contractPrivatePostLinearSwapApiV1SwapTpslOrder = Entry(
+        'linear-swap-api/v1/swap_tpsl_order', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_order = contractPrivatePostLinearSwapApiV1SwapCrossTpslOrder = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_cross_tpsl_order', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_tpsl_openorders = contractPrivatePostLinearSwapApiV1SwapTpslOpenorders = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_tpsl_openorders', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_openorders = contractPrivatePostLinearSwapApiV1SwapCrossTpslOpenorders = Entry(  # noqa: E501
+        'linear-swap-api/v1/swap_cross_tpsl_openorders', ['contract', 'private'], 'POST', {'cost': 1})
+    contract_private_post_v5_algo_order = contractPrivatePostV5AlgoOrder = Entry(
+        'v5/algo/order', ['contract', 'private'], 'POST', {'cost': 0.41679})
+    contract_private_post_v5_algo_cancel_orders = contractPrivatePostV5AlgoCancelOrders = Entry(
+        'v5/algo/cancel_orders', ['contract', 'private'], 'POST', {'cost': 0.41679})
+    contract_private_get_v5_algo_order_opens = contractPrivateGetV5AlgoOrderOpens = Entry(
+        'v5/algo/order/opens', ['contract', 'private'], 'GET', {'cost': 0.41679})
+    contract_private_get_v5_account_asset_mode = contractPrivateGetV5AccountAssetMode = Entry(
+        'v5/account/asset_mode', ['contract', 'private'], 'GET', {'cost': 0.20834})
+
+    _tpsl_auto_family: str | None = None  # what route 'auto' decided for this instance
 
     def describe(self) -> Any:
-        # fetch2 reads options[path]['maxRetriesOnFailure'] before the global option: ccxt's
-        # invisible retry stays off where it could report a wrong status (the cancels by id, which
-        # retry where they can see each attempt) or place orders twice (create). Listing and
-        # cancel-all keep ccxt's retry: repeating them is harmless.
-        no_inner_retry = {path: {'maxRetriesOnFailure': 0} for path in NO_INNER_RETRY_PATHS}
+        # fetch2 reads options[path]['maxRetriesOnFailure'] before the global option: ccxt's own
+        # retry loop, which re-sends out of sight (and outside the pacing), stays off on every
+        # TP/SL endpoint; retries happen in _flows, where each attempt is seen and paced.
+        no_inner_retry = {path: {'maxRetriesOnFailure': 0, 'maxRetriesOnFailureDelay': 0}
+                          for path in _endpoints.PATHS}
         return self.deep_extend(super().describe(), {
             'has': {
                 'cancelIsolatedTpslOrders': True,
                 'cancelCrossTpslOrders': True,
                 'cancelAllIsolatedTpslOrders': True,
+                'cancelAllCrossTpslOrders': True,
                 'createIsolatedTpslOrders': True,
+                'createCrossTpslOrders': True,
                 'fetchOpenIsolatedTpslOrders': True,
+                'fetchOpenCrossTpslOrders': True,
             },
             'options': {
-                'tpslRateLimits': dict(ENDPOINT_RATE_LIMITS),
-                'tpslRateLimitMargin': RATE_LIMIT_MARGIN,
+                'tpslRoute': protocol.AUTO,
+                # requests per window for endpoints with a limit of their own: [limit, interval ms]
+                'tpslRateLimits': {e.key: list(protocol.CLASSIC_TPSL_RATE) for e in _endpoints.ALL if e.own_window},
+                # the UID budgets every TP/SL endpoint counts in (all API keys of the account share them)
+                'tpslUidRateLimits': {'trade': list(protocol.UID_TRADE_RATE), 'read': list(protocol.UID_READ_RATE)},
+                'tpslRateLimitMargin': 0.0,
+                'tpslResendRateLimited': DEFAULT_RESEND_RATE_LIMITED,
                 **no_inner_retry,
             },
         })
 
+    def set_sandbox_mode(self, enabled: Any) -> Any:
+        """HTX has no testnet for USDT-margined swaps: point the exchange at the embedded sandbox instead."""
+        if enabled:
+            raise NotSupported(
+                f'{self.id} has no testnet for USDT-margined swaps (HTX publishes none). Use the embedded '
+                'sandbox: `from ccxt_htx_tpsl.sandbox import Sandbox`, then `with Sandbox() as sandbox: '
+                'exchange = ccxt_htx_tpsl.htx(sandbox.exchange_config())` (or run `htx-tpsl sandbox` and '
+                'use ccxt_htx_tpsl.sandbox.exchange_config("127.0.0.1:8080"))')
+        return super().set_sandbox_mode(enabled)
+
+    # -- secrets -----------------------------------------------------------------------------
+
+    @property
+    def _tpsl_scrubber(self) -> Scrubber:
+        secrets = (self.apiKey, self.secret, getattr(self, 'password', None))
+        cached = self.__dict__.get('_tpsl_scrubber_cache')
+        if cached is None or cached[0] != secrets:
+            cached = (secrets, Scrubber(secrets))
+            self.__dict__['_tpsl_scrubber_cache'] = cached
+            self._tpsl_scrub_logs(secrets)
+        scrubber: Scrubber = cached[1]
+        return scrubber
+
+    def _tpsl_scrub_logs(self, secrets: tuple[Any, ...] = ()) -> None:
+        """ccxt's and urllib3's DEBUG lines carry signed URLs: scrub them as they are logged."""
+        LOG_SCRUBBER.add(secrets)
+        loggers = [logging.getLogger(name) for name in LOGGERS]
+        own = getattr(self, 'logger', None)
+        if isinstance(own, logging.Logger):
+            loggers.append(own)
+        LOG_SCRUBBER.install(*loggers)
+
+    def _tpsl_scrub(self, error: BaseError, extra: tuple[str, ...] = ()) -> BaseError:
+        """``error`` with credentials removed from its message and attachments (in place)."""
+        scrubber = self._tpsl_scrubber
+        error.args = tuple(scrubber.text(str(arg), extra) for arg in error.args) or (scrubber.text(str(error)),)
+        for name in ('htx_reply', 'orders'):
+            value = getattr(error, name, None)
+            if value is not None:
+                setattr(error, name, scrubber.deep(value, extra))
+        return error
+
+    # -- pacing: ccxt's throttler hooks, per HTX endpoint ---------------------------------------
+
+    @property
+    def _tpsl_pacer(self) -> Pacer:
+        pacer: Pacer | None = self.__dict__.get('_tpsl_pacer_instance')
+        if pacer is None:
+            pacer = self.__dict__['_tpsl_pacer_instance'] = self._tpsl_new_pacer()
+        return pacer
+
+    def _tpsl_new_pacer(self) -> Pacer:
+        """Windows from options: each limited endpoint's own, then its UID budget."""
+        windows: dict[str, tuple[float, float]] = {}
+        for key, value in (self.options.get('tpslRateLimits') or {}).items():
+            window = _window(value)
+            if window is not None:
+                windows[key] = window
+        for budget, value in (self.options.get('tpslUidRateLimits') or {}).items():
+            window = _window(value)
+            if window is not None:
+                windows['uid:' + budget] = window
+        paths = {e.key: (e.key, 'uid:' + e.budget) for e in _endpoints.ALL}
+        margin = self.safe_number(self.options, 'tpslRateLimitMargin', 0.0) or 0.0
+        return Pacer(paths, windows, margin)
+
     def calculate_rate_limiter_cost(
         self, api: Any, method: Any, path: Any, params: Any, config: dict[str, Any] = {}
     ) -> Any:
-        """Space endpoints with a limit of their own by that limit, whatever ``rateLimit`` is set.
+        """ccxt's cost, except that a TP/SL endpoint is paced by its own HTX windows (``throttle``)."""
+        key = f'{method} {path}'
+        if key in _endpoints.BY_KEY:
+            _PENDING.set(key)
+            return self.safe_number(config, 'cost', 1)
+        return super().calculate_rate_limiter_cost(api, method, path, params, config)
 
-        The cost is the larger of the declared one (ccxt's units: a plain request is 1, so a
-        slower ``rateLimit`` slows these endpoints too) and ``options['tpslRateLimits'][path]``
-        (requests/s) widened by ``options['tpslRateLimitMargin']``, which alone sets the pace at
-        ccxt's default ``rateLimit`` and can follow a limit HTX changes, up or down.
+    def _tpsl_take_pending(self) -> str | None:
+        key = _PENDING.get()
+        if key is not None:
+            _PENDING.set(None)
+        return key
+
+    def _tpsl_mark_sent(self, key: str) -> None:
+        _TICKET.set(self._tpsl_pacer.sent(key, wall_ms()))
+
+    def _tpsl_settle_ticket(self) -> None:
+        """After a request: if HTX's reply never reached handle_errors, it may still have arrived."""
+        ticket = _TICKET.get()
+        if ticket is not None:
+            self._tpsl_pacer.lost(ticket, wall_ms())
+            _TICKET.set(None)
+
+    # -- errors ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _tpsl_attempt_error(error: BaseError) -> BaseError:
+        """A connection broken while the reply was read is a network error, on both classes.
+
+        ccxt's async class maps aiohttp's ``ClientPayloadError`` (a reset in the middle of the body)
+        to a plain ``ExchangeError``, which a retry would not re-send; the sync class already says
+        ``NetworkError``. The request may or may not have been carried out either way.
         """
-        cost = super().calculate_rate_limiter_cost(api, method, path, params, config)
-        per_second = self.safe_number(self.options.get('tpslRateLimits'), path)
-        if per_second and per_second > 0 and self.rateLimit > 0:
-            margin = max(0.0, self.safe_number(self.options, 'tpslRateLimitMargin', RATE_LIMIT_MARGIN))
-            cost = max(cost, 1000 / per_second * (1 + margin) / self.rateLimit)
-        return cost
+        cause = error.__cause__
+        broken = cause is not None and (
+            isinstance(cause, ConnectionError) or any(c.__name__ in BROKEN_CONNECTION for c in type(cause).__mro__))
+        if type(error) is ExchangeError and broken:
+            network = NetworkError(*error.args)
+            network.__cause__ = cause
+            return network
+        return error
 
     def handle_errors(
         self,
@@ -184,43 +273,129 @@ class TpslBaseMixin(_ExchangeBase):
         requestHeaders: Any,
         requestBody: Any,
     ) -> Any:
-        """ccxt's error handling, except that per-id errors of a TP/SL cancel are results.
+        """ccxt's error handling, except for the TP/SL endpoints: per-id errors there are results.
 
-        ccxt raises ``OrderNotFound`` on the first entry of ``data.errors`` even when other ids
-        of the batch were cancelled. For the TP/SL endpoints an ``ok`` reply is returned as it
-        is; an error reply is mapped with the codes ccxt lacks first, and the raised exception
-        keeps the reply as ``htx_reply`` (HTX refused the whole request: nothing was done).
+        ccxt raises ``OrderNotFound`` on the first entry of ``data.errors`` even when other ids of
+        the batch were cancelled, and reads a refused v5 item as cancelled. Here an accepted reply
+        is returned as it is; a refusal is mapped with the codes ccxt lacks first, and the
+        exception keeps the reply as ``htx_reply`` (HTX refused the whole request: it did nothing).
+        Every reply also feeds the pacing (its ``ts``, its rate-limit headers, a 1032).
         """
-        path = path_of(url)
-        if path is None:
+        endpoint = _endpoints.from_url(url, method)
+        code = CLASSIC.refusal_code(response) or V5_FAMILY.refusal_code(response)
+        ticket = _TICKET.get() if endpoint is not None else None
+        if ticket is not None:
+            _TICKET.set(None)
+            ts = response.get('ts') if isinstance(response, dict) else None
+            self._tpsl_pacer.replied(ticket, wall_ms(), ts, headers, code == protocol.RATE_LIMITED)
+        if isinstance(httpCode, int) and 300 <= httpCode < 400 and signed(url):  # not followed: see _transport
+            target = _header(headers, 'location') or _header(headers, NOT_FOLLOWED.lower()) or '(no Location)'
+            path = endpoint.path if endpoint is not None else url.split('?', 1)[0]
+            error = ExchangeError(f'{self.id} {method} {path}: answered HTTP {httpCode} redirecting to {target}; '
+                                  'a signed request is never sent on to another address')
+            raise self._tpsl_scrub(error, _signature_of(url)) from None
+        if endpoint is None:
             return super().handle_errors(
-                httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody
-            )
-        code = self._tpsl_error_code(response)
-        if code is None or (path == CANCEL_ALL_PATH and code == NOTHING_TO_CANCEL):
+                httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody)
+        signature = _signature_of(url)
+        if code is None:
             return None
-        feedback = self.id + ' ' + body
+        feedback = f'{self.id} {body}'
         try:
             self.throw_exactly_matched_exception(TPSL_EXACT_EXCEPTIONS, code, feedback)
             super().handle_errors(
-                httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody
-            )
-            raise ExchangeError(feedback)  # a v5 code ccxt does not know: still a refusal
+                httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody)
+            raise ExchangeError(feedback)  # a refusal ccxt does not know is still a refusal
         except BaseError as error:
             error.htx_reply = response
-            if code in MIGRATION_CODES and path != V5_CANCEL_PATH:
-                hint = ROUTE_HINT if path in (CANCEL_PATH, CROSS_CANCEL_PATH) else NO_ROUTE_HINT
-                error.args = (str(error) + MIGRATION_HINT + hint,)
-            raise
+            raise self._tpsl_scrub(error, signature) from None
 
-    @staticmethod
-    def _tpsl_error_code(response: Any) -> str | None:
-        """The code of a top-level refusal, in v1 (``status: error``) or v5 (``code`` ≠ 200) shape."""
-        if not isinstance(response, dict):
-            return None
-        if response.get('status') == 'error':
-            return str(response.get('err_code', response.get('err-code')))
-        if 'status' not in response and 'code' in response and str(response['code']) != '200':
-            return str(response['code'])
+    # -- options -----------------------------------------------------------------------------
+
+    def _tpsl_route(self, method: str, params: dict[str, Any], where: str) -> str:
+        """``route``: params, then ``options[method]``, then ``options['tpslRoute']``; validated."""
+        value = params.pop('route', _validate.MISSING)
+        if value is _validate.MISSING:
+            per_method = self.options.get(method)
+            if isinstance(per_method, dict) and 'route' in per_method:
+                value = per_method['route']
+            else:
+                value = self.options.get('tpslRoute', protocol.AUTO)
+        return _validate.route(value, where)
+
+    def _tpsl_retry(self, method: str, params: dict[str, Any], where: str) -> Retry:
+        """ccxt's ``maxRetriesOnFailure`` / ``maxRetriesOnFailureDelay`` (params, options[method], options)
+        and ``resendRateLimited`` (params) / ``options['tpslResendRateLimited']``; validated."""
+        values = []
+        for name in ('maxRetriesOnFailure', 'maxRetriesOnFailureDelay'):
+            value = _validate.MISSING
+            for key in (name, 'default' + name[0].upper() + name[1:]):
+                if key in params:
+                    found = params.pop(key)
+                    value = found if value is _validate.MISSING else value
+            if value is _validate.MISSING:
+                value, _ = self.handle_option_and_params({}, method, name, 0)
+            values.append(_validate.non_negative(value, name, where, integer=name == 'maxRetriesOnFailure'))
+        resend = params.pop('resendRateLimited', self.options.get('tpslResendRateLimited', DEFAULT_RESEND_RATE_LIMITED))
+        if resend is True:
+            resend = DEFAULT_RESEND_RATE_LIMITED
+        resend = 0 if resend is False or resend is None else resend
+        count = _validate.non_negative(resend, 'resendRateLimited', where, integer=True)
+        return Retry(int(values[0]), values[1], int(count))
+
+    def _tpsl_forbid(self, params: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+        for key in keys:
+            if key in params:
+                raise BadRequest(f'{where} sets {key} itself; remove it from params')
+
+    # -- markets -----------------------------------------------------------------------------
+
+    def _tpsl_market(self, symbol: str, margin: str, method: str) -> dict[str, Any]:
+        """The market of ``symbol`` (unified or contract code), if it can hold ``margin`` TP/SL orders."""
+        market: dict[str, Any] = self.market(symbol)
+        name = f"{self.id} {method}() {market['symbol']}"
+        if market.get('spot'):
+            kind: str | None = 'spot market'
+        elif not market.get('linear'):
+            kind = 'coin-margined (inverse) contract'
+        elif margin == 'isolated' and not market.get('swap'):
+            kind = 'USDT-margined dated future, and those are cross-margin only'
+        else:
+            kind = None
+        if kind is not None:
+            where = 'USDT-margined perpetual swaps' if margin == 'isolated' else 'USDT-margined contracts'
+            raise BadSymbol(f'{name} is a {kind}; {margin} TP/SL orders exist only on {where}')
+        mode = self.safe_string(market.get('info'), 'support_margin_mode')
+        if mode is not None and mode not in ('all', margin):
+            raise NotSupported(
+                f"{name} ({market['id']}) supports {mode} margin only, so it has no {margin} TP/SL orders")
+        return market
+
+
+def _window(value: Any) -> tuple[float, float] | None:
+    """``[limit, interval_ms]``, or a number of requests per second; None when unusable."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (float(value), 1000.0) if value > 0 else None
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in value):
+        limit, interval = value
+        # a fractional limit (e.g. 2.5 per s) becomes one request per 1/limit of the interval
+        return (float(limit), float(interval)) if float(limit).is_integer() else (1.0, interval / limit)
+    return None
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
         return None
+    for key, value in headers.items():
+        if str(key).lower() == name:
+            return str(value)
+    return None
 
+
+def _signature_of(url: str) -> tuple[str, ...]:
+    marker = url.find('Signature=')
+    if marker < 0:
+        return ()
+    value = url[marker + len('Signature='):].split('&', 1)[0]
+    return (value,)

@@ -1,22 +1,30 @@
 """The sync class: ``ccxt_htx_tpsl.htx``, a drop-in for ``ccxt.htx``.
 
-Every method is: validate and build (shared, ``_cancel.py`` / ``_lifecycle.py``), send, parse
-(shared). The async twin in ``async_support.py`` differs only in its ``await``s.
+Every method runs a flow from ``_flows.py``; this module only sends (one request after another)
+and waits. The async twin, ``async_support.py``, differs only there.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ccxt
 
-from ._cancel import CancelPlan
-from ._core import scrubbed
-from ._lifecycle import TpslLifecycleMixin
+from ._core import wall_ms
+from ._family import Call
+from ._flows import LOAD_MARKETS, Flow, TpslFlowsMixin
+from ._transport import install_sync_transport
 
 
-class htx(TpslLifecycleMixin, ccxt.htx):
-    """``ccxt.htx`` plus isolated TP/SL order methods, led by :meth:`cancel_isolated_tpsl_orders`."""
+class htx(TpslFlowsMixin, ccxt.htx):
+    """``ccxt.htx`` plus take-profit / stop-loss order methods for USDT-margined swaps, on both of
+    HTX's API families (classic and v5, chosen automatically)."""
+
+    def __init__(self, config: dict[str, Any] = {}) -> None:
+        super().__init__(config)
+        install_sync_transport(self)
+        self._tpsl_scrub_logs((self.apiKey, self.secret))
 
     def cancel_isolated_tpsl_orders(
         self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
@@ -28,114 +36,166 @@ class htx(TpslLifecycleMixin, ccxt.htx):
 
         :param str[]|str|int ids: order ids (str or int), one id, or a comma-joined string; duplicates are folded
         :param str symbol: unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT') of a USDT-margined perpetual
-        :param dict [params]: extra parameters merged into every request body
-        :param str [params.route]: 'v1' (default, the classic endpoint) or 'v5' (HTX's successor API)
+        :param dict [params]: extra parameters merged into every request
+        :param str [params.route]: 'auto' (default: the account's API family, asked once), 'v5' or 'v1'
         :param int [params.maxRetriesOnFailure]: re-send a request that failed in a way that may pass (ccxt's option)
         :param int [params.maxRetriesOnFailureDelay]: milliseconds to wait before such a re-send
+        :param int [params.resendRateLimited]: re-send a request HTX refused with 1032 this often (default 3)
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id, in the
-            caller's order, ``status`` 'canceled', 'failed', 'closed' or None (unknown)
+            caller's order, ``status`` 'canceled', 'closed', 'open' or None (no state confirmed by HTX)
         """
-        return self._tpsl_cancel(ids, symbol, params, 'isolated')
+        return self._tpsl_run(self._flow_cancel(ids, symbol, params, 'isolated'))
 
     def cancel_cross_tpsl_orders(self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> list[Any]:
         """
         cancel cross-margin take-profit / stop-loss orders; the same contract as :meth:`cancel_isolated_tpsl_orders`
 
-        https://huobiapi.github.io/docs/usdt_swap/v1/en/ (POST /linear-swap-api/v1/swap_cross_tpsl_cancel)
+        HTX: (POST /linear-swap-api/v1/swap_cross_tpsl_cancel, POST /v5/algo/cancel_orders)
 
         :param str[]|str|int ids: order ids (str or int), one id, or a comma-joined string
         :param str symbol: unified symbol or contract code of a USDT-margined swap or future with cross margin
-        :param dict [params]: extra parameters merged into every request body
-        :param str [params.route]: 'v1' (default, the classic endpoint) or 'v5' (HTX's successor API)
-        :param int [params.maxRetriesOnFailure]: re-send a request that failed in a way that may pass (ccxt's option)
+        :param dict [params]: extra parameters merged into every request
+        :param str [params.route]: 'auto' (default), 'v5' or 'v1'
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per distinct id
         """
-        return self._tpsl_cancel(ids, symbol, params, 'cross')
+        return self._tpsl_run(self._flow_cancel(ids, symbol, params, 'cross'))
 
     def create_isolated_tpsl_orders(
         self, symbol: str, side: str, amount: Any, takeProfit: Any = None, stopLoss: Any = None,
         params: dict[str, Any] = {},
     ) -> list[Any]:
         """
-        set a take-profit and/or a stop-loss on an isolated-margin position
+        set a take-profit and/or a stop-loss on an isolated-margin position; never sent twice
 
-        https://huobiapi.github.io/docs/usdt_swap/v1/en/ (POST /linear-swap-api/v1/swap_tpsl_order)
+        HTX: (POST /linear-swap-api/v1/swap_tpsl_order, POST /v5/algo/order)
 
         :param str symbol: unified symbol or contract code of a USDT-margined perpetual
         :param str side: the closing direction: 'sell' for a long position, 'buy' for a short one
         :param int amount: number of contracts
-        :param float [takeProfit]: take-profit trigger price
-        :param float [stopLoss]: stop-loss trigger price
-        :param dict [params]: HTX fields, e.g. tp_order_price, tp_order_price_type ('limit', 'optimal_5'...)
+        :param float|dict [takeProfit]: trigger price, or {'triggerPrice', 'price', 'type', 'clientOrderId'}
+        :param float|dict [stopLoss]: trigger price, or {'triggerPrice', 'price', 'type', 'clientOrderId'}
+        :param dict [params]: HTX fields; 'route' as for the cancels; v5: 'position_side' (default: the position
+            ``side`` closes, 'long' for 'sell'; 'both' for one-way accounts)
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per leg created
         """
-        self.load_markets()
-        market, request = self._tpsl_create_request(symbol, side, amount, takeProfit, stopLoss, params)
-        reply = self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_order', request)
-        return self._tpsl_parse_created(market, request, reply)
+        return self._tpsl_run(self._flow_create(symbol, side, amount, takeProfit, stopLoss, params, 'isolated'))
+
+    def create_cross_tpsl_orders(
+        self, symbol: str, side: str, amount: Any, takeProfit: Any = None, stopLoss: Any = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """
+        set a take-profit and/or a stop-loss on a cross-margin position; see :meth:`create_isolated_tpsl_orders`
+
+        :param str symbol: unified symbol or contract code of a USDT-margined contract with cross margin
+        :param str side: the closing direction: 'sell' for a long position, 'buy' for a short one
+        :param int amount: number of contracts
+        :param float|dict [takeProfit]: trigger price, or {'triggerPrice', 'price', 'type', 'clientOrderId'}
+        :param float|dict [stopLoss]: trigger price, or {'triggerPrice', 'price', 'type', 'clientOrderId'}
+        :param dict [params]: HTX fields and 'route'
+        :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per leg created
+        """
+        return self._tpsl_run(self._flow_create(symbol, side, amount, takeProfit, stopLoss, params, 'cross'))
 
     def fetch_open_isolated_tpsl_orders(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
         params: dict[str, Any] = {},
     ) -> list[Any]:
         """
-        fetch every open isolated-margin TP/SL order of a contract, all pages
+        fetch every open isolated-margin TP/SL order of a contract, all pages (take-profit, stop-loss and combined)
 
-        https://huobiapi.github.io/docs/usdt_swap/v1/en/ (POST /linear-swap-api/v1/swap_tpsl_openorders)
+        HTX: (POST /linear-swap-api/v1/swap_tpsl_openorders, GET /v5/algo/order/opens)
 
         :param str symbol: unified symbol or contract code of a USDT-margined perpetual
         :param int [since]: earliest creation time in ms
         :param int [limit]: the most orders to return
-        :param dict [params]: HTX fields, e.g. trade_type
+        :param dict [params]: HTX fields, e.g. trade_type (classic); 'route' as for the cancels
         :returns dict[]: a list of `order structures <https://docs.ccxt.com/?id=order-structure>`
         """
-        self.load_markets()
-        market, request = self._tpsl_open_orders_request(symbol, params)
-        raw: list[Any] = []
-        page: dict[str, Any] | None = request
-        while page is not None:
-            reply = self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_openorders', page)
-            orders, page = self._tpsl_open_orders_page(reply, page)
-            raw += orders
-        return self._tpsl_parse_open_orders(raw, market, since, limit)
+        return self._tpsl_run(self._flow_list(symbol, since, limit, params, 'isolated'))
+
+    def fetch_open_cross_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """
+        fetch every open cross-margin TP/SL order of a contract; see :meth:`fetch_open_isolated_tpsl_orders`
+
+        :param str symbol: unified symbol or contract code of a USDT-margined contract with cross margin
+        :param int [since]: earliest creation time in ms
+        :param int [limit]: the most orders to return
+        :param dict [params]: HTX fields and 'route'
+        :returns dict[]: a list of `order structures <https://docs.ccxt.com/?id=order-structure>`
+        """
+        return self._tpsl_run(self._flow_list(symbol, since, limit, params, 'cross'))
 
     def cancel_all_isolated_tpsl_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> list[Any]:
         """
-        cancel every isolated-margin TP/SL order of a contract, or of one side
+        cancel every open isolated-margin TP/SL order of a contract, or of one side
 
-        https://huobiapi.github.io/docs/usdt_swap/v1/en/ (POST /linear-swap-api/v1/swap_tpsl_cancelall)
+        HTX: (POST /linear-swap-api/v1/swap_tpsl_cancelall; v5 lists, then cancels)
 
         :param str symbol: unified symbol or contract code of a USDT-margined perpetual
-        :param dict [params]: extra parameters
+        :param dict [params]: extra parameters; 'route' as for the cancels
         :param str [params.side]: only orders of this direction, 'buy' or 'sell'
+        :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per id HTX names; [] only
+            when HTX said there is nothing to cancel
+        """
+        return self._tpsl_run(self._flow_cancel_all(symbol, params, 'isolated'))
+
+    def cancel_all_cross_tpsl_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> list[Any]:
+        """
+        cancel every open cross-margin TP/SL order of a contract or side; see :meth:`cancel_all_isolated_tpsl_orders`
+
+        :param str symbol: unified symbol or contract code of a USDT-margined contract with cross margin
+        :param dict [params]: extra parameters; 'route'; 'side'
         :returns dict[]: one `order structure <https://docs.ccxt.com/?id=order-structure>` per id HTX names
         """
-        self.load_markets()
-        market, request = self._tpsl_cancel_all_request(symbol, params)
-        reply = self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall', request)
-        return self._tpsl_parse_cancel_all(market, reply)
+        return self._tpsl_run(self._flow_cancel_all(symbol, params, 'cross'))
 
-    def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
-        plan = self._tpsl_prepare(ids, symbol, params, margin)
-        self.load_markets()
-        self._tpsl_plan(plan)
-        return self._tpsl_result(plan, [self._tpsl_send(plan, request) for request in plan.requests])
+    # -- sending -----------------------------------------------------------------------------
 
-    def _tpsl_request(self, endpoint: str, request: Any) -> Any:
-        """One request of create / list / cancel-all; ccxt's errors re-raised without credentials."""
+    def _tpsl_run(self, flow: Flow) -> list[Any]:
         try:
-            return getattr(self, endpoint)(request)
+            step = next(flow)
+            while True:
+                if step == LOAD_MARKETS:
+                    self.load_markets()
+                    step = flow.send(None)
+                else:
+                    step = flow.send([self._tpsl_call(call) for call in step])
+        except StopIteration as done:
+            result: list[Any] = done.value
+            return result
         except ccxt.BaseError as error:
-            raise scrubbed(error) from None
+            raise self._tpsl_scrub(error) from None
 
-    def _tpsl_send(self, plan: CancelPlan, request: Any) -> list[Any]:
+    def _tpsl_call(self, call: Call) -> list[Any]:
+        """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors."""
         attempts: list[Any] = []
-        while (delay := self._tpsl_next_attempt(plan, attempts)) is not None:
+        self._tpsl_prepare_call(call)
+        endpoint = getattr(self, call.endpoint)
+        while (delay := self._tpsl_next_delay(call, attempts)) is not None:
             if delay:
                 self.sleep(delay)
             try:
-                attempts.append(getattr(self, plan.route.endpoint)(request))
+                attempts.append(endpoint(call.body))
             except ccxt.BaseError as error:
-                attempts.append(error)
+                attempts.append(self._tpsl_attempt_error(error))
+            finally:
+                self._tpsl_settle_ticket()
         return attempts
 
+    def throttle(self, cost: Any = None) -> Any:
+        """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only."""
+        key = self._tpsl_take_pending()
+        if key is None:
+            return super().throttle(cost)
+        pacer = self._tpsl_pacer
+        for _ in range(3):  # bounded: a skewed clock cannot stall the caller
+            wait = pacer.wait(key, wall_ms())
+            if wait <= 0:
+                break
+            time.sleep(wait / 1000)
+        self._tpsl_mark_sent(key)
+        return None

@@ -1,7 +1,7 @@
 """The async class: ``ccxt_htx_tpsl.async_support.htx``, a drop-in for ``ccxt.async_support.htx``.
 
-The sync twin is ``_sync.py``: the same shared steps, with ``await`` where a request is sent.
-Chunks of a cancel are sent concurrently; ccxt's rate limiter spaces them to HTX's 5 requests/s.
+The same flows as the sync class (``_flows.py``), sent with ``await``: the requests of one step
+(e.g. the chunks of a cancel) concurrently, each paced by its HTX windows.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Any
 
 import ccxt.async_support
 
-from ._cancel import CancelPlan
-from ._core import scrubbed
-from ._lifecycle import TpslLifecycleMixin
+from ._core import wall_ms
+from ._family import Call
+from ._flows import LOAD_MARKETS, Flow, TpslFlowsMixin
+from ._transport import install_async_transport
 
 
-class AsyncTpslMixin(TpslLifecycleMixin):
+class AsyncTpslMixin(TpslFlowsMixin):
     """The awaiting half, shared by the async and the pro class. Each method is a coroutine
     with the arguments, result and exceptions of the sync method of the same name
     (:class:`ccxt_htx_tpsl.htx`)."""
@@ -25,91 +26,126 @@ class AsyncTpslMixin(TpslLifecycleMixin):
         self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
     ) -> list[Any]:
         """Cancel isolated TP/SL orders, one order structure per distinct id (see the sync method)."""
-        return await self._tpsl_cancel(ids, symbol, params, 'isolated')
+        return await self._tpsl_run(self._flow_cancel(ids, symbol, params, 'isolated'))
 
     async def cancel_cross_tpsl_orders(
         self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
     ) -> list[Any]:
         """Cancel cross-margin TP/SL orders, one order structure per distinct id (see the sync method)."""
-        return await self._tpsl_cancel(ids, symbol, params, 'cross')
+        return await self._tpsl_run(self._flow_cancel(ids, symbol, params, 'cross'))
 
     async def create_isolated_tpsl_orders(
         self, symbol: str, side: str, amount: Any, takeProfit: Any = None, stopLoss: Any = None,
         params: dict[str, Any] = {},
     ) -> list[Any]:
         """Set a take-profit and/or a stop-loss on an isolated position, one order per leg (see the sync method)."""
-        await self.load_markets()
-        market, request = self._tpsl_create_request(symbol, side, amount, takeProfit, stopLoss, params)
-        reply = await self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_order', request)
-        return self._tpsl_parse_created(market, request, reply)
+        return await self._tpsl_run(self._flow_create(symbol, side, amount, takeProfit, stopLoss, params, 'isolated'))
+
+    async def create_cross_tpsl_orders(
+        self, symbol: str, side: str, amount: Any, takeProfit: Any = None, stopLoss: Any = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """Set a take-profit and/or a stop-loss on a cross position, one order per leg (see the sync method)."""
+        return await self._tpsl_run(self._flow_create(symbol, side, amount, takeProfit, stopLoss, params, 'cross'))
 
     async def fetch_open_isolated_tpsl_orders(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
         params: dict[str, Any] = {},
     ) -> list[Any]:
         """Every open isolated TP/SL order of a contract, all pages (see the sync method)."""
-        await self.load_markets()
-        market, request = self._tpsl_open_orders_request(symbol, params)
-        raw: list[Any] = []
-        page: dict[str, Any] | None = request
-        while page is not None:
-            reply = await self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_openorders', page)
-            orders, page = self._tpsl_open_orders_page(reply, page)
-            raw += orders
-        return self._tpsl_parse_open_orders(raw, market, since, limit)
+        return await self._tpsl_run(self._flow_list(symbol, since, limit, params, 'isolated'))
+
+    async def fetch_open_cross_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """Every open cross TP/SL order of a contract, all pages (see the sync method)."""
+        return await self._tpsl_run(self._flow_list(symbol, since, limit, params, 'cross'))
 
     async def cancel_all_isolated_tpsl_orders(
         self, symbol: str | None = None, params: dict[str, Any] = {}
     ) -> list[Any]:
-        """Cancel every isolated TP/SL order of a contract, or of one side (see the sync method)."""
-        await self.load_markets()
-        market, request = self._tpsl_cancel_all_request(symbol, params)
-        reply = await self._tpsl_request('contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall', request)
-        return self._tpsl_parse_cancel_all(market, reply)
+        """Cancel every open isolated TP/SL order of a contract, or of one side (see the sync method)."""
+        return await self._tpsl_run(self._flow_cancel_all(symbol, params, 'isolated'))
 
-    async def _tpsl_cancel(self, ids: Any, symbol: Any, params: dict[str, Any], margin: str) -> list[Any]:
-        plan = self._tpsl_prepare(ids, symbol, params, margin)
-        await self.load_markets()
-        self._tpsl_plan(plan)
-        outcomes = await asyncio.gather(*(self._tpsl_send(plan, request) for request in plan.requests))
-        return self._tpsl_result(plan, outcomes)
+    async def cancel_all_cross_tpsl_orders(
+        self, symbol: str | None = None, params: dict[str, Any] = {}
+    ) -> list[Any]:
+        """Cancel every open cross TP/SL order of a contract, or of one side (see the sync method)."""
+        return await self._tpsl_run(self._flow_cancel_all(symbol, params, 'cross'))
 
-    async def _tpsl_request(self, endpoint: str, request: Any) -> Any:
-        """One request of create / list / cancel-all; ccxt's errors re-raised without credentials."""
+    # -- sending -----------------------------------------------------------------------------
+
+    async def _tpsl_run(self, flow: Flow) -> list[Any]:
         try:
-            return await getattr(self, endpoint)(request)
+            step = next(flow)
+            while True:
+                if step == LOAD_MARKETS:
+                    await self.load_markets()
+                    step = flow.send(None)
+                elif len(step) == 1:
+                    step = flow.send([await self._tpsl_call(step[0])])
+                else:
+                    step = flow.send(list(await asyncio.gather(*(self._tpsl_call(call) for call in step))))
+        except StopIteration as done:
+            result: list[Any] = done.value
+            return result
         except ccxt.BaseError as error:
-            raise scrubbed(error) from None
+            raise self._tpsl_scrub(error) from None
 
-    async def _tpsl_send(self, plan: CancelPlan, request: Any) -> list[Any]:
+    async def _tpsl_call(self, call: Call) -> list[Any]:
+        """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors."""
         attempts: list[Any] = []
-        while (delay := self._tpsl_next_attempt(plan, attempts)) is not None:
+        self._tpsl_prepare_call(call)
+        endpoint = getattr(self, call.endpoint)
+        while (delay := self._tpsl_next_delay(call, attempts)) is not None:
             if delay:
                 await self.sleep(delay)
-            self._tpsl_credit_idle_time()
             try:
-                attempts.append(await getattr(self, plan.route.endpoint)(request))
+                attempts.append(await endpoint(call.body))
             except ccxt.BaseError as error:
-                attempts.append(error)
+                attempts.append(self._tpsl_attempt_error(error))
+            finally:
+                self._tpsl_settle_ticket()
         return attempts
 
-    def _tpsl_credit_idle_time(self) -> None:
-        """Let ccxt's async throttler count the time it sat idle, never more than it owes.
+    async def throttle(self, cost: Any = None) -> Any:
+        """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only.
 
-        ccxt's leaky bucket refills only while its loop runs, so the first request after a pause
-        still waits the full cost of the previous one (100 ms after load_markets, 205 ms after a
-        cancel). Crediting the idle time, capped at zero tokens (no burst: ccxt's capacity of 1
-        would let a sixth request into one second), keeps every gap at or above the cost.
+        One waiter per endpoint at a time (a FIFO lock, released if the task is cancelled), which
+        re-reads the clock after every sleep and marks the send without awaiting in between: a
+        blocked event loop or an abandoned call cannot produce a burst or leave slots behind.
         """
-        throttler = getattr(self, 'throttler', None)
-        if not self.enableRateLimit or throttler is None or throttler.running:
-            return
-        config = throttler.config
-        if config.get('algorithm') != 'leakyBucket':
-            return
-        idle = max(0, self.milliseconds() - self.lastRestRequestTimestamp)
-        config['tokens'] = min(0, config['tokens'] + idle * config['refillRate'])
+        key = self._tpsl_take_pending()
+        if key is None:
+            return await super().throttle(cost)
+        pacer = self._tpsl_pacer
+        async with self._tpsl_lock(key):
+            for _ in range(3):
+                wait = pacer.wait(key, wall_ms())
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait / 1000)
+            self._tpsl_mark_sent(key)
+        return None
+
+    def _tpsl_lock(self, key: str) -> asyncio.Lock:
+        locks: dict[str, asyncio.Lock] = self.__dict__.setdefault('_tpsl_locks', {})
+        lock = locks.get(key)
+        if lock is None:
+            lock = locks[key] = asyncio.Lock()
+        return lock
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        """ccxt's open(); its aiohttp session then never follows a signed request's redirect."""
+        result = super().open(*args, **kwargs)
+        install_async_transport(self.session)
+        return result
 
 
 class htx(AsyncTpslMixin, ccxt.async_support.htx):
-    """``ccxt.async_support.htx`` plus the isolated TP/SL order methods, as coroutines."""
+    """``ccxt.async_support.htx`` plus the TP/SL order methods, as coroutines."""
+
+    def __init__(self, config: dict[str, Any] = {}) -> None:
+        super().__init__(config)
+        self._tpsl_scrub_logs((self.apiKey, self.secret))

@@ -18,13 +18,21 @@ from urllib.parse import urlsplit
 
 import ccxt
 
-from . import __version__
-from ._cancel import chunked
-from ._core import MAX_IDS_PER_REQUEST, scrub
+from . import __version__, _validate
+from ._secrets import Scrubber
 from ._sync import htx
+from .protocol import CLASSIC_MAX_CANCEL_IDS as MAX_IDS_PER_REQUEST
 from .sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 
 HOSTS = ('api.hbdm.vn', 'api.hbdm.com')
+
+
+def scrub(text: str) -> str:
+    return Scrubber().text(text)
+
+
+def chunked(ids: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 EXIT_ALL_CANCELED, EXIT_SOME_NOT_CANCELED, EXIT_ERROR = 0, 1, 2
 
 
@@ -154,7 +162,7 @@ def _cancel(
         margin = 'cross' if getattr(args, 'cross', False) else 'isolated'
         cancel = exchange.cancel_cross_tpsl_orders if margin == 'cross' else exchange.cancel_isolated_tpsl_orders
         params = {'route': args.route} if getattr(args, 'route', None) else {}
-        distinct, _ = exchange._tpsl_check_arguments(ids, symbol, margin)
+        distinct = _validate.order_ids(ids, 'htx-tpsl cancel')
         exchange.load_markets()
         batches = chunked(distinct)
         progress = _Progress(len(distinct), enabled=not args.no_progress and len(batches) > 1)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ccxt.pro
 
 from .async_support import AsyncTpslMixin
 
 
 class htx(AsyncTpslMixin, ccxt.pro.htx):
-    """``ccxt.pro.htx`` plus the isolated TP/SL order methods, as coroutines."""
+    """``ccxt.pro.htx`` plus the TP/SL order methods, as coroutines."""
+
+    def __init__(self, config: dict[str, Any] = {}) -> None:
+        super().__init__(config)
+        self._tpsl_scrub_logs((self.apiKey, self.secret))

@@ -1,0 +1,229 @@
+"""Pacing for HTX's limited endpoints: when may the next request be sent? No I/O, no clock of its own.
+
+HTX counts requests when they **arrive**, per endpoint and per UID: at most ``limit`` arrivals in
+any ``interval`` ms. Send spacing alone cannot be both at the bound and safe when the one-way
+latency varies (two requests sent 200 ms apart can arrive 100 ms apart). The rule here:
+
+1. **Spacing**: consecutive sends are at least ``interval / limit * (1 + margin)`` apart (at the
+   bound when ``margin`` is 0, the default).
+2. **Window, at arrival**: request *k* may be sent only when request *k - limit* has surely left
+   HTX's window by the time *k* can arrive. Every HTX reply carries ``ts``, the server's time when
+   it answered, which is not earlier than the arrival; each reply also gives a sample
+   ``q = ts - send time`` (clock offset + one-way latency), and the lower bound of ``q``, estimated
+   conservatively from recent samples, is the earliest a request sent now can arrive. So request
+   *k* is sent no earlier than ``ts[k - limit] + interval - q_low + safety``. A request whose
+   reply is missing counts as arriving as late as it could have.
+3. **HTX's headers**: a reply saying ``ratelimit-remaining: 0`` blocks the endpoint until
+   ``ratelimit-reset`` (an epoch in ms, or a duration from ``ts``) has passed at HTX; a
+   ``ratelimit-limit`` / ``ratelimit-interval`` stricter than ours is adopted.
+4. **Refusals**: a ``1032`` refusal widens the margin and the safety and blocks the endpoint for
+   one spacing at HTX; both decay back after accepted requests. The refused request did nothing
+   and is re-sent by the caller (never a create).
+
+Rules 2 and 3 need no assumption about the network: they only use times HTX itself reported.
+Rule 1 keeps a quiet path evenly spaced; rule 4 only reacts to what the rules could not foresee
+(another program using the same UID, a server window that is not what it says).
+
+All times are in milliseconds: ``now`` is the local wall clock (``time.time() * 1000``, the clock
+HTX's ``ts`` is compared with). :class:`Pacer` is not thread-safe (neither is a ccxt exchange);
+the async class serialises the wait per endpoint and marks a send without awaiting in between.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SAFETY_MS = 2.0  # HTX's ts has ms resolution; a little more than one tick
+MAX_SAFETY_MS = 100.0
+MARGIN_STEP = 0.05  # added to the margin on each 1032
+MAX_MARGIN = 0.5
+DECAY = 0.9  # margin and safety move this fraction back towards their base per accepted request
+SAMPLES = 64  # latency samples kept (recent ones: clocks drift and routes change)
+UNKNOWN_LATENCY_MS = 1000.0  # assumed one-way latency + offset before any reply was seen
+EPOCH_MS = 10**12  # a ratelimit-reset above this is an epoch time, below a duration
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass
+class Ticket:
+    """One request that was let through: when it was sent and what became of it."""
+
+    window_keys: tuple[str, ...]
+    sent: float
+    arrived_by: float | None = None  # server time by which it had surely arrived (its reply's ts)
+    done: bool = False
+
+
+class Latency:
+    """Samples of ``ts - send time``: clock offset plus one-way latency, in ms."""
+
+    def __init__(self) -> None:
+        self.samples: deque[float] = deque(maxlen=SAMPLES)
+
+    def add(self, sample: float) -> None:
+        self.samples.append(sample)
+
+    def low(self) -> float | None:
+        """A conservative estimate of the lowest sample: the minimum minus the spread over the count."""
+        if not self.samples:
+            return None
+        low, high = min(self.samples), max(self.samples)
+        return low - (high - low) / len(self.samples)
+
+    def high(self) -> float:
+        return max(self.samples) if self.samples else UNKNOWN_LATENCY_MS
+
+    def spread(self) -> float:
+        """How much the samples vary (0 before the second one)."""
+        return max(self.samples) - min(self.samples) if self.samples else 0.0
+
+
+@dataclass
+class Window:
+    """One HTX limit: ``limit`` arrivals in any ``interval`` ms."""
+
+    limit: int
+    interval: float
+    base_margin: float = 0.0
+    margin: float = 0.0
+    safety: float = SAFETY_MS
+    last_sent: float = -math.inf
+    blocked_until: float = -math.inf  # server time before which nothing may arrive
+    recent: deque[Ticket] = field(default_factory=deque)
+
+    @property
+    def spacing(self) -> float:
+        return self.interval / self.limit * (1 + self.margin)
+
+    def earliest(self, latency: Latency, now: float) -> float:
+        """The earliest local time the next request may be sent."""
+        # Spacing at the bound on a quiet path; narrower by the latency spread, which the window
+        # rule below adds back where it matters (else both would charge for the same jitter).
+        spread = min(latency.spread(), self.interval / 2)
+        at = self.last_sent + self.spacing - spread / self.limit
+        low = latency.low()
+        offset = (low if low is not None else 0.0) - self.safety  # send time = server time - offset
+        if len(self.recent) >= self.limit:
+            oldest = self.recent[-self.limit]
+            arrived_by = oldest.arrived_by
+            if arrived_by is None:  # no reply yet: it arrives within the highest latency seen
+                arrived_by = oldest.sent + latency.high()
+            at = max(at, arrived_by + self.interval - offset)
+        if self.blocked_until > -math.inf:
+            at = max(at, self.blocked_until - offset)
+        return at
+
+    def sent(self, ticket: Ticket) -> None:
+        self.last_sent = ticket.sent
+        self.recent.append(ticket)
+        while len(self.recent) > self.limit:
+            self.recent.popleft()
+
+    def accepted(self) -> None:
+        self.margin = self.base_margin + (self.margin - self.base_margin) * DECAY
+        self.safety = SAFETY_MS + (self.safety - SAFETY_MS) * DECAY
+
+    def refused(self, server_time: float) -> None:
+        self.margin = min(MAX_MARGIN, self.margin + MARGIN_STEP)
+        self.safety = min(MAX_SAFETY_MS, self.safety * 2 + 10)
+        self.blocked_until = max(self.blocked_until, server_time + self.interval / self.limit)
+
+    def adopt(self, limit: float | None, interval: float | None) -> None:
+        """Take HTX's own figures when they are stricter than ours."""
+        if limit is not None and 1 <= limit < self.limit:
+            self.limit = int(limit)
+        if interval is not None and self.interval < interval <= 60_000:
+            self.interval = interval
+
+
+class Pacer:
+    """The windows of one exchange instance, by key; each request path maps to its windows.
+
+    ``paths`` maps an endpoint path to the keys of the windows it counts in (its own, and the
+    UID budget it belongs to); ``windows`` maps a key to ``(limit, interval_ms)``.
+    """
+
+    def __init__(self, paths: Mapping[str, Iterable[str]], windows: Mapping[str, tuple[float, float]],
+                 margin: float = 0.0) -> None:
+        self.paths = {path: tuple(keys) for path, keys in paths.items()}
+        margin = max(-0.5, min(MAX_MARGIN, margin))
+        self.windows = {key: Window(int(limit), float(interval), margin, margin)
+                        for key, (limit, interval) in windows.items() if limit >= 1 and interval > 0}
+        self.latency = Latency()
+
+    def limited(self, path: str) -> bool:
+        """Whether requests to ``path`` are paced here."""
+        return path in self.paths
+
+    def wait(self, path: str, now: float) -> float:
+        """Milliseconds to wait before a request to ``path`` may be sent (0: now).
+
+        Never more than one window plus one spacing of any window involved, so that a skewed
+        clock or a bogus header cannot stall the caller: callers wait at most a few times.
+        """
+        wait = 0.0
+        for key in self.paths[path]:
+            window = self.windows.get(key)
+            if window is not None:
+                wait = max(wait, min(window.earliest(self.latency, now) - now, window.interval + window.spacing))
+        return wait
+
+    def sent(self, path: str, now: float) -> Ticket:
+        """Record that a request to ``path`` is being sent now."""
+        keys = tuple(key for key in self.paths[path] if key in self.windows)
+        ticket = Ticket(keys, now)
+        for key in keys:
+            self.windows[key].sent(ticket)
+        return ticket
+
+    def replied(self, ticket: Ticket, now: float, server_ts: Any, headers: Mapping[str, Any] | None,
+                rate_limited: bool) -> None:
+        """Record HTX's reply to ``ticket``: its ``ts``, its ``ratelimit-*`` headers, whether it was a 1032."""
+        if ticket.done:
+            return
+        ticket.done = True
+        ts = _number(server_ts)
+        if ts is not None and ts > EPOCH_MS:
+            ticket.arrived_by = ts
+            self.latency.add(ts - ticket.sent)
+        else:  # no usable ts (an error page): it arrived before the reply came back
+            ticket.arrived_by = now + self.latency.high()
+        remaining, reset, limit, interval = _rate_headers(headers)
+        for key in ticket.window_keys:
+            window = self.windows[key]
+            if key == ticket.window_keys[0]:  # HTX's headers describe the endpoint's own window
+                window.adopt(limit, interval)
+                if remaining is not None and remaining <= 0 and reset is not None:
+                    until = reset if reset > EPOCH_MS else ticket.arrived_by + reset
+                    until = min(until, ticket.arrived_by + window.interval)  # a window resets within itself
+                    window.blocked_until = max(window.blocked_until, until)
+            if rate_limited:
+                window.refused(ticket.arrived_by)
+            else:
+                window.accepted()
+
+    def lost(self, ticket: Ticket, now: float) -> None:
+        """No reply will come for ``ticket`` (timeout, network error): it may have arrived until now."""
+        if not ticket.done:
+            ticket.done = True
+            ticket.arrived_by = now + self.latency.high()
+
+
+def _rate_headers(headers: Mapping[str, Any] | None) -> tuple[float | None, ...]:
+    if not headers:
+        return None, None, None, None
+    lowered = {str(k).lower(): v for k, v in headers.items() if str(k).lower().startswith('ratelimit-')}
+    return tuple(_number(lowered.get('ratelimit-' + name)) for name in ('remaining', 'reset', 'limit', 'interval'))

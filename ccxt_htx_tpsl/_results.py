@@ -1,0 +1,129 @@
+"""ccxt order structures for what HTX answered, and HTX's per-id code read the same way on both families."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import protocol
+
+if TYPE_CHECKING:
+    from ._family import CreateSpec, Json, Leg, Outcome
+
+    _Base = Any
+else:
+    _Base = object
+
+# what ccxt's order test accepts: after bitcoin's first block, before 2038 (older ccxt releases
+# also fail to format anything beyond year 9999)
+MIN_TIMESTAMP = 1_230_940_800_000
+MAX_TIMESTAMP = 2_147_483_647_999
+
+
+def safe_timestamp(value: Any) -> int | None:
+    """A millisecond timestamp (int or digit string) in ccxt's plausible range, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 16):
+            return None
+        value = int(text)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and MIN_TIMESTAMP < value <= MAX_TIMESTAMP:
+        return value
+    return None
+
+
+def positive(number: Any) -> Any:
+    """``number`` when it is a number above zero (a price, an amount), else None."""
+    return number if isinstance(number, int | float) and not isinstance(number, bool) and number > 0 else None
+
+
+def side(value: Any) -> str | None:
+    """'buy' or 'sell', else None."""
+    return value if value in ('buy', 'sell') else None
+
+
+class Outcome_(NamedTuple):
+    """HTX's code and message for one order of a cancel (``code`` None: cancelled, or no answer)."""
+
+    code: str | None
+    message: str | None
+
+
+def outcome(order: dict[str, Any]) -> Outcome_:
+    """HTX's per-id code and message of an order a cancel returned, on either API family.
+
+    ``order['info']`` is HTX's own item, in its family's spelling: classic ``err_code`` /
+    ``err_msg``, v5 ``code`` / ``message`` (200 meaning cancelled). This reads both. For an id
+    whose request HTX refused as a whole, it is that refusal's code; for an id with no answer
+    from HTX (``status`` None, ``code`` None) the message says what went wrong.
+    """
+    info = order.get('info') if isinstance(order, dict) else None
+    if not isinstance(info, dict):
+        return Outcome_(None, None)
+    if 'err_code' in info or 'err_msg' in info:
+        code, message = info.get('err_code'), info.get('err_msg')
+    else:
+        code, message = info.get('code'), info.get('message')
+    code = protocol.code_of(code)
+    if code == protocol.OK_CODE:
+        return Outcome_(None, None)
+    return Outcome_(code, None if message is None else str(message))
+
+
+class TpslResultsMixin(_Base):
+    """Builds the order structures; mixed into the exchange classes."""
+
+    def _tpsl_order(self, fields: dict[str, Any], market: Json) -> Any:
+        """ccxt's ``safe_order`` on ``fields`` in ``market``."""
+        fields['symbol'] = market['symbol']
+        return self.safe_order(fields, market)
+
+    def _tpsl_new_order(self, market: Json, spec: CreateSpec, leg: Leg, order_id: str, client_id: str | None,
+                        info: Any) -> Any:
+        """The order structure of one leg HTX just created."""
+        trigger = self.parse_number(leg.trigger)
+        limit = leg.price_type == 'limit'
+        return self._tpsl_order({
+            'info': info,
+            'id': order_id,
+            'clientOrderId': client_id,
+            'type': 'limit' if limit else 'market',
+            'side': spec.side,
+            'amount': self.parse_number(str(spec.amount)),
+            'price': self.parse_number(leg.price) if limit and leg.price is not None else None,
+            'triggerPrice': trigger,
+            'takeProfitPrice': trigger if leg.kind == 'tp' else None,
+            'stopLossPrice': trigger if leg.kind == 'sl' else None,
+            'reduceOnly': True,
+            'status': 'open',
+        }, market)
+
+    def _tpsl_outcome_orders(self, market: Json, ids: list[str], outcomes: dict[str, Outcome]) -> list[Any]:
+        """One order structure per id, in ``ids``' order, from each id's :class:`Outcome`.
+
+        ``safe_order`` runs once per distinct status, not once per id: each order is a copy of that
+        template with its own ``id`` and ``info`` (and fresh lists and dicts), which is what
+        ``safe_order`` would have returned for it.
+        """
+        templates: dict[str | None, tuple[dict[str, Any], tuple[str, ...]]] = {}
+        orders = []
+        for order_id in ids:
+            result = outcomes[order_id]
+            entry = templates.get(result.status)
+            if entry is None:
+                template = self.safe_order({'id': order_id, 'status': result.status, 'symbol': market['symbol'],
+                                            'info': {}}, market)
+                mutable = tuple(k for k, v in template.items() if k != 'info' and isinstance(v, list | dict))
+                entry = templates[result.status] = (template, mutable)
+            template, mutable = entry
+            order = template.copy()
+            order['id'] = order_id
+            order['info'] = result.info
+            for key in mutable:
+                order[key] = copy.deepcopy(template[key])
+            orders.append(order)
+        return orders
