@@ -25,6 +25,8 @@ from ccxt_htx_tpsl import cli
 from ccxt_htx_tpsl.cli import HOSTS
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 
+from .ccxt_checks import assert_ccxt_orders  # noqa: F401  (re-exported for the test modules)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASSETTES = os.path.join(ROOT, 'cassettes')
 # Replays never connect: a request missing from its cassette fails the test. This host only
@@ -82,7 +84,13 @@ def htx_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def recording(record_mode: str, request: pytest.FixtureRequest) -> Iterator[Sandbox | None]:
+def account_mode() -> str:
+    """The account mode of the sandboxes a test uses; parametrize it to run a test on both families."""
+    return 'classic'
+
+
+@pytest.fixture
+def recording(record_mode: str, request: pytest.FixtureRequest, account_mode: str) -> Iterator[Sandbox | None]:
     """A fresh sandbox while recording cassettes; None while replaying them (or recording against HTX)."""
     if record_mode == 'none':
         yield None
@@ -92,14 +100,14 @@ def recording(record_mode: str, request: pytest.FixtureRequest) -> Iterator[Sand
             pytest.skip('needs the sandbox to seed orders or inject faults')
         yield None
         return
-    with Sandbox() as sandbox:
+    with Sandbox(account_mode=account_mode) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
+def sandbox(account_mode: str) -> Iterator[Sandbox]:
     """A live sandbox on 127.0.0.1 for tests that cannot be replayed (timeouts, timing)."""
-    with Sandbox() as server:
+    with Sandbox(account_mode=account_mode) as server:
         yield server
 
 
@@ -139,3 +147,28 @@ def live_exchange(make_exchange: Callable[..., Any], sandbox: Sandbox) -> Any:
 def ids(start: int, count: int) -> list[str]:
     """Deterministic 19-digit order ids (larger than 2**53), the same at record and replay time."""
     return [str(1_300_000_000_000_000_000 + start + i) for i in range(count)]
+
+
+def seed(sandbox: Sandbox | None, order_ids: list[str], status: int = 2, contract: str = 'BTC-USDT',
+         margin_mode: str = 'isolated') -> None:
+    """Put classic TP/SL orders with these ids in the recording sandbox (nothing while replaying)."""
+    if sandbox is not None:
+        sandbox.add_tpsl_orders(contract, ids=order_ids, status=status, margin_mode=margin_mode)
+
+
+def seed_algo(sandbox: Sandbox | None, order_ids: list[str], contract: str = 'BTC-USDT', **kwargs: Any) -> None:
+    """Put v5 algo (TP/SL) orders with these ids in the recording sandbox (nothing while replaying)."""
+    if sandbox is not None:
+        sandbox.add_algo_orders(contract, ids=order_ids, count=len(order_ids), **kwargs)
+
+
+def seed_family(sandbox: Sandbox | None, account_mode: str, order_ids: list[str], **kwargs: Any) -> None:
+    """Seed in the book of the account's family: classic orders, or v5 algo orders."""
+    if account_mode == 'classic':
+        seed(sandbox, order_ids, **kwargs)
+    else:
+        seed_algo(sandbox, order_ids, **{k: v for k, v in kwargs.items() if k in ('contract', 'margin_mode')})
+
+
+def statuses(orders: list[dict[str, Any]]) -> list[Any]:
+    return [order['status'] for order in orders]

@@ -1,21 +1,24 @@
-"""cancel_isolated_tpsl_orders, replayed from cassettes recorded against the embedded sandbox.
+"""cancel_isolated_tpsl_orders on a classic account, replayed from cassettes recorded against the sandbox.
 
 Every test runs twice, for the sync and the async class (the ``flavour`` fixture). ``recording``
 is the sandbox only while recording (``pytest --record-mode=rewrite``); it seeds the orders the
 replayed requests then find. Replays match on method, path, query and body, so a change in what
-the plugin sends fails these tests.
+the plugin sends fails these tests. With the default route ('auto') the first request of an
+exchange asks HTX for the account's asset mode; these accounts are classic.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import ccxt
 import pytest
 
+import ccxt_htx_tpsl
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox
 
-from .conftest import REPLAY_HOSTNAME, Run, ids
+from .conftest import REPLAY_HOSTNAME, Run, assert_ccxt_orders, ids, seed, statuses
 
 ORDER_KEYS = {
     'info', 'id', 'clientOrderId', 'timestamp', 'datetime', 'lastTradeTimestamp', 'symbol', 'type',
@@ -25,15 +28,6 @@ ORDER_KEYS = {
 SYMBOL = 'BTC/USDT:USDT'
 
 
-def seed(sandbox: Sandbox | None, order_ids: list[str], status: int = 2, contract: str = 'BTC-USDT') -> None:
-    if sandbox is not None:
-        sandbox.add_tpsl_orders(contract, ids=order_ids, status=status)
-
-
-def statuses(orders: list[dict[str, Any]]) -> list[Any]:
-    return [order['status'] for order in orders]
-
-
 def assert_no_credentials(*texts: Any, secrets: tuple[str, ...] = (DEMO_API_KEY, DEMO_SECRET)) -> None:
     for text in texts:
         for secret in secrets:
@@ -41,9 +35,11 @@ def assert_no_credentials(*texts: Any, secrets: tuple[str, ...] = (DEMO_API_KEY,
 
 
 def cancel_requests(cassette: Any) -> list[dict[str, str]]:
-    import json
-
     return [json.loads(r.body) for r in cassette.requests if r.method == 'POST']
+
+
+def codes(orders: list[dict[str, Any]]) -> list[Any]:
+    return [ccxt_htx_tpsl.outcome(o).code for o in orders]
 
 
 @pytest.mark.vcr
@@ -59,6 +55,8 @@ def test_full_success(exchange: Any, run: Run, recording: Sandbox | None, vcr: A
         assert order['symbol'] == SYMBOL
         assert order['info'] == order['id']  # the raw success id
     assert cancel_requests(vcr) == [{'contract_code': 'BTC-USDT', 'order_id': ','.join(wanted)}]
+    assert [r.path for r in vcr.requests if r.method == 'GET'][-1] == '/v5/account/asset_mode'  # asked once
+    assert_ccxt_orders(exchange, orders, SYMBOL)
 
 
 @pytest.mark.vcr
@@ -79,11 +77,14 @@ def test_partial_failure_is_a_result(exchange: Any, run: Run, recording: Sandbox
     seed(recording, [executed], status=4)
     orders = run(exchange.cancel_isolated_tpsl_orders([unknown, active, cancelled, executed], SYMBOL))
     assert [o['id'] for o in orders] == [unknown, active, cancelled, executed]
-    assert statuses(orders) == ['failed', 'canceled', 'canceled', 'closed']
+    # not found: no state HTX confirms; cancelled now; already cancelled; already executed
+    assert statuses(orders) == [None, 'canceled', 'canceled', 'closed']
+    assert codes(orders) == ['1061', None, '1071', '1063']
     assert [o['info'].get('err_code') if isinstance(o['info'], dict) else None for o in orders] == [
         1061, None, 1071, 1063
     ]
     assert all(o['info']['order_id'] == o['id'] for o in orders if isinstance(o['info'], dict))
+    assert_ccxt_orders(exchange, orders, SYMBOL)
 
 
 @pytest.mark.vcr
@@ -91,9 +92,10 @@ def test_partial_failure_is_a_result(exchange: Any, run: Run, recording: Sandbox
 def test_all_ids_failing_is_a_result(exchange: Any, run: Run) -> None:
     wanted = ids(30, 3)
     orders = run(exchange.cancel_isolated_tpsl_orders(','.join(wanted), SYMBOL))
-    assert statuses(orders) == ['failed'] * 3
-    assert {o['info']['err_code'] for o in orders} == {1061}
-    assert all(o['info']['err_msg'] for o in orders)
+    assert statuses(orders) == [None] * 3  # a result, not an exception: HTX answered for every id
+    assert set(codes(orders)) == {'1061'}
+    assert all(ccxt_htx_tpsl.outcome(o).message for o in orders)
+    assert_ccxt_orders(exchange, orders, SYMBOL)
 
 
 @pytest.mark.vcr
@@ -129,13 +131,14 @@ def test_top_level_error(
     if recording:
         recording.inject('swap_tpsl_cancel', err_code=code)
     with pytest.raises(error) as raised:
-        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL, {'resendRateLimited': 0}))
     orders = raised.value.orders  # type: ignore[attr-defined]
     assert [o['id'] for o in orders] == wanted
-    assert statuses(orders) == ['failed'] * 3  # HTX refused the whole request: nothing was cancelled
-    assert {o['info']['err_code'] for o in orders} == {code}
+    assert statuses(orders) == [None] * 3  # HTX refused the whole request: nothing done, no state confirmed
+    assert set(codes(orders)) == {str(code)}
     assert raised.value.htx_reply['err_code'] == code  # type: ignore[attr-defined]  # HTX's refusal, as sent
     assert_no_credentials(raised.value)
+    assert_ccxt_orders(exchange, orders, SYMBOL)
 
 
 @pytest.mark.vcr
@@ -145,8 +148,8 @@ def test_bad_credentials_raise_authentication_error(make_exchange: Any, run: Run
     wanted = ids(210, 2)
     with pytest.raises(ccxt.AuthenticationError) as raised:
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
-    assert statuses(raised.value.orders) == ['failed', 'failed']  # type: ignore[attr-defined]
-    assert {o['info']['err_code'] for o in raised.value.orders} == {403}  # type: ignore[attr-defined]
+    assert statuses(raised.value.orders) == [None, None]  # type: ignore[attr-defined]
+    assert set(codes(raised.value.orders)) == {'403'}  # type: ignore[attr-defined]
     assert_no_credentials(raised.value, raised.value.orders, secrets=(DEMO_API_KEY, 'not-' + DEMO_SECRET))  # type: ignore[attr-defined]
 
 
@@ -163,9 +166,11 @@ def test_html_502_raises_exchange_not_available_with_unknown_outcomes(
     orders = raised.value.orders  # type: ignore[attr-defined]
     assert statuses(orders) == [None, None]  # a gateway error says nothing about the orders
     assert {o['info']['error'] for o in orders} == {'ExchangeNotAvailable'}
+    assert codes(orders) == [None, None]
     assert '502' in str(raised.value)
     assert_no_credentials(raised.value, orders)
     assert 'AccessKeyId=***' in str(raised.value)  # the URL stays, its credentials do not
+    assert_ccxt_orders(exchange, orders, SYMBOL)
 
 
 @pytest.mark.vcr
@@ -173,14 +178,27 @@ def test_mid_batch_failure_keeps_every_outcome(exchange: Any, run: Run, recordin
     wanted = ids(300, 25)
     seed(recording, wanted)
     if recording:
-        recording.inject('swap_tpsl_cancel', after=1, err_code=1032)
-    with pytest.raises(ccxt.RateLimitExceeded) as raised:
+        recording.inject('swap_tpsl_cancel', after=1, err_code=1004)
+    with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
     orders = raised.value.orders  # type: ignore[attr-defined]
     assert [o['id'] for o in orders] == wanted
-    assert statuses(orders) == ['canceled'] * 10 + ['failed'] * 10 + ['canceled'] * 5
-    assert {o['info']['err_code'] for o in orders[10:20]} == {1032}
-    assert '10 not canceled' in str(raised.value) and '15 canceled' in str(raised.value)
+    assert statuses(orders) == ['canceled'] * 10 + [None] * 10 + ['canceled'] * 5
+    assert set(codes(orders[10:20])) == {'1004'}
+    assert '15 canceled' in str(raised.value) and '10 without a confirmed state' in str(raised.value)
+    assert_ccxt_orders(exchange, orders, SYMBOL)
+
+
+@pytest.mark.vcr
+def test_a_1032_refusal_is_re_sent_by_default(exchange: Any, run: Run, recording: Sandbox | None, vcr: Any) -> None:
+    wanted = ids(350, 15)
+    seed(recording, wanted)
+    if recording:
+        recording.inject('swap_tpsl_cancel', after=1, err_code=1032)
+    orders = run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+    assert statuses(orders) == ['canceled'] * 15  # the refused request did nothing, so it was sent again
+    assert len(cancel_requests(vcr)) == 3
+    assert exchange.tpsl_counters['rate_limited_resends'] == 1
 
 
 @pytest.mark.vcr
@@ -194,6 +212,7 @@ def test_mid_batch_gateway_error_marks_only_that_chunk_unknown(
     with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
     assert statuses(raised.value.orders) == ['canceled'] * 10 + [None] * 5  # type: ignore[attr-defined]
+    assert_ccxt_orders(exchange, raised.value.orders, SYMBOL)  # type: ignore[attr-defined]
 
 
 # -- bad input: refused before anything is sent --------------------------------------------
@@ -265,22 +284,12 @@ def test_markets_without_isolated_tpsl_are_refused_before_sending(
     assert cancel_requests(vcr) == []
 
 
-def test_params_may_not_override_the_request(make_exchange: Any, run: Run) -> None:
+def test_an_over_long_id_is_bad_request_not_value_error(make_exchange: Any, run: Run) -> None:
     exchange = make_exchange()
-    exchange.set_markets(_linear_market_list())
-    with pytest.raises(ccxt.BadRequest, match='order_id'):
-        run(exchange.cancel_isolated_tpsl_orders(ids(0, 1), SYMBOL, {'order_id': '1'}))
+    for bad in ('9' * 5000, 10**5000):
+        with pytest.raises(ccxt.BadRequest, match='at most 19 digits'):
+            run(exchange.cancel_isolated_tpsl_orders([bad], SYMBOL))
     assert exchange.last_request_url is None
-
-
-def _linear_market_list() -> list[dict[str, Any]]:
-    exchange = ccxt.htx()
-    market = exchange.safe_market_structure({
-        'id': 'BTC-USDT', 'symbol': SYMBOL, 'base': 'BTC', 'quote': 'USDT', 'settle': 'USDT', 'type': 'swap',
-        'swap': True, 'contract': True, 'linear': True, 'inverse': False, 'spot': False,
-        'info': {'support_margin_mode': 'all'},
-    })
-    return [market]
 
 
 # -- ccxt behaviour stays ccxt's ------------------------------------------------------------
@@ -296,6 +305,11 @@ def test_other_endpoints_keep_ccxt_error_handling(make_exchange: Any) -> None:
         exchange.handle_errors(200, 'OK', other, 'POST', {}, body, response, {}, '')
     ours = 'https://api.hbdm.vn/linear-swap-api/v1/swap_tpsl_cancel?AccessKeyId=x'
     assert exchange.handle_errors(200, 'OK', ours, 'POST', {}, body, response, {}, '') is None
+    refused_item = ('{"code":200,"message":"Success","data":[{"code":1061,"message":"x","algo_id":"1",'
+                    '"algo_client_order_id":null}],"ts":1}')
+    v5 = 'https://api.hbdm.vn/v5/algo/cancel_orders?AccessKeyId=x'  # a refused v5 item is a result too
+    assert exchange.handle_errors(200, 'OK', v5, 'POST', {}, refused_item, exchange.parse_json(refused_item),
+                                  {}, '') is None
     # 1032 is ours to map, and only on our endpoint
     limited = '{"status":"error","err_code":1032,"err_msg":"The number of access exceeded the limit.","ts":1}'
     with pytest.raises(ccxt.RateLimitExceeded):
@@ -308,37 +322,49 @@ def test_other_endpoints_keep_ccxt_error_handling(make_exchange: Any) -> None:
 def test_public_contract(make_exchange: Any, flavour: str) -> None:
     exchange = make_exchange()
     assert exchange.id == 'htx'
-    assert exchange.has['cancelIsolatedTpslOrders'] is True
-    assert exchange.cancelIsolatedTpslOrders == exchange.cancel_isolated_tpsl_orders
+    for name in ('cancelIsolatedTpslOrders', 'cancelCrossTpslOrders', 'createIsolatedTpslOrders',
+                 'createCrossTpslOrders', 'fetchOpenIsolatedTpslOrders', 'fetchOpenCrossTpslOrders',
+                 'cancelAllIsolatedTpslOrders', 'cancelAllCrossTpslOrders'):
+        assert exchange.has[name] is True
+        snake = ''.join('_' + c.lower() if c.isupper() else c for c in name)
+        assert getattr(exchange, name) == getattr(exchange, snake)  # ccxt's camelCase alias
+    with pytest.raises(ccxt.NotSupported, match='sandbox'):
+        exchange.set_sandbox_mode(True)  # HTX has no USDT-M testnet: the message says what to use
     assert (exchange.contractPrivatePostLinearSwapApiV1SwapTpslCancel.__func__
             is exchange.contract_private_post_linear_swap_api_v1_swap_tpsl_cancel.__func__)
     parent = ccxt.htx if flavour == 'sync' else ccxt.async_support.htx
     assert isinstance(exchange, parent)
 
 
-def test_rate_limiter_cost_keeps_5_per_second_whatever_the_rate_limit(make_exchange: Any) -> None:
-    path = 'linear-swap-api/v1/swap_tpsl_cancel'
+def test_tpsl_endpoints_are_paced_by_their_own_windows_not_by_ccxts_bucket(make_exchange: Any) -> None:
+    exchange = make_exchange()
     api = ['contract', 'private']
-    for rate_limit, expected in [(100, 2.05), (50, 4.1), (400, 1)]:  # a slower rateLimit: slower still
-        exchange = make_exchange(rateLimit=rate_limit)
-        cost = exchange.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1})
-        assert cost == pytest.approx(expected)
-        assert cost * rate_limit >= 200  # ms between two requests: never more than 5 per second
-    other = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'api/v1/contract_tpsl_cancel', {}, {'cost': 1})
-    assert other == 1
-    v5 = make_exchange().calculate_rate_limiter_cost(api, 'POST', 'v5/algo/cancel_orders', [], {'cost': 0.41679})
-    assert v5 == pytest.approx(1000 / 24 * 1.025 / 100)  # 24/s (72 per 3 s), with the same margin
-    tuned = make_exchange(options={'tpslRateLimits': {path: 4}, 'tpslRateLimitMargin': 0})
-    assert tuned.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == pytest.approx(2.5)
-    raised = make_exchange(options={'tpslRateLimits': {path: 8}})  # if HTX allowed more, it can follow
-    assert raised.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == pytest.approx(1.28125)
+    path = 'linear-swap-api/v1/swap_tpsl_cancel'
+    assert exchange.calculate_rate_limiter_cost(api, 'POST', path, {}, {'cost': 1}) == 1
+    assert exchange._tpsl_take_pending() == 'POST ' + path  # throttle() will wait for this endpoint's windows
+    assert exchange._tpsl_take_pending() is None
+    other = exchange.calculate_rate_limiter_cost(api, 'POST', 'api/v1/contract_tpsl_cancel', {}, {'cost': 1})
+    assert other == 1 and exchange._tpsl_take_pending() is None  # ccxt's own pacing for everything else
+    windows = exchange._tpsl_pacer.windows
+    assert (windows['POST ' + path].limit, windows['POST ' + path].interval) == (5, 1000)
+    assert (windows['uid:trade'].limit, windows['uid:trade'].interval) == (72, 3000)
+    assert exchange._tpsl_pacer.paths['POST v5/algo/cancel_orders'] == ('POST v5/algo/cancel_orders', 'uid:trade')
+    tuned = make_exchange(options={'tpslRateLimits': {'POST ' + path: [4, 1000]}})
+    assert tuned._tpsl_pacer.windows['POST ' + path].limit == 4
 
 
 @pytest.mark.parametrize(
     ('params', 'words'),
     [(None, 'params must be a dict'), ({'maxRetriesOnFailure': 'x'}, 'maxRetriesOnFailure must be'),
      ({'maxRetriesOnFailure': 1, 'maxRetriesOnFailureDelay': 'abc'}, 'maxRetriesOnFailureDelay must be'),
-     ({'maxRetriesOnFailure': -1}, 'maxRetriesOnFailure must be')],
+     ({'maxRetriesOnFailure': -1}, 'maxRetriesOnFailure must be'),
+     ({'maxRetriesOnFailureDelay': float('nan')}, 'maxRetriesOnFailureDelay must be'),
+     ({'defaultMaxRetriesOnFailureDelay': float('inf')}, 'maxRetriesOnFailureDelay must be'),
+     ({'maxRetriesOnFailure': 1.5}, 'maxRetriesOnFailure must be'),
+     ({'route': None}, 'route must be one of'), ({'route': ''}, 'route must be one of'),
+     ({'route': 'v2'}, 'route must be one of'), ({'resendRateLimited': -1}, 'resendRateLimited must be'),
+     ({'order_id': '1'}, 'sets order_id itself'), ({'contract_code': 'ETH-USDT'}, 'sets contract_code itself'),
+     ({'algo_id': '1'}, 'sets algo_id itself')],
 )
 def test_bad_params_are_refused_before_sending(make_exchange: Any, run: Run, params: Any, words: str) -> None:
     exchange = make_exchange()
