@@ -7,8 +7,7 @@ importing this package costs no more than importing ccxt). ``outcome(order)`` re
 code and message the same way on both API families.
 """
 
-from ._results import Outcome_ as Outcome
-from ._results import outcome
+from ._results import Outcome, outcome
 from ._sync import htx
 from .protocol import CANCEL_CODE_STATUS, CLASSIC_MAX_CANCEL_IDS
 

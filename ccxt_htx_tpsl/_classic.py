@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ccxt.base.errors import BadResponse
 
 from . import _endpoints, protocol
-from ._family import Call, CreateSpec, Json, Leg, Outcome, Page, Retry
+from ._family import Call, CreateSpec, IdResult, Json, Leg, Page, Retry
 from ._results import positive, safe_timestamp, side
 
 if TYPE_CHECKING:
@@ -53,23 +53,23 @@ class Classic:
             body.update(params)
         return Call(endpoint.attr, endpoint.key, body, retry)
 
-    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, Outcome] | None:
+    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
         # {"status": "ok", "data": {"errors": [{"order_id": "795713650661638145", "err_code": 1061,
         #   "err_msg": "This order doesnt exist."}], "successes": "795713650661638144"}, "ts": 1609754722004}
         if not isinstance(reply, dict) or reply.get('status') != 'ok' or not isinstance(reply.get('data'), dict):
             return None
         data = reply['data']
         wanted = set(ids)
-        found: dict[str, Outcome] = {}
+        found: dict[str, IdResult] = {}
         errors = data.get('errors')
         for item in errors if isinstance(errors, list) else ():
             order_id = ex.safe_string(item, 'order_id') if isinstance(item, dict) else None
             if order_id in wanted:
                 code = protocol.code_of(item.get('err_code'))
-                found[order_id] = Outcome(protocol.CANCEL_CODE_STATUS.get(code or ''), item, code)
+                found[order_id] = IdResult(protocol.CANCEL_CODE_STATUS.get(code or ''), item, code)
         for order_id in succeeded_ids(data):
             if order_id in wanted:  # a success wins over an error item for the same id
-                found[order_id] = Outcome('canceled', order_id)
+                found[order_id] = IdResult('canceled', order_id)
         return found
 
     @staticmethod

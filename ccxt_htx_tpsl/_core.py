@@ -13,6 +13,7 @@ import contextvars
 import logging
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ccxt.base.errors import (
     AuthenticationError,
@@ -120,6 +121,9 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         'v5/account/asset_mode', ['contract', 'private'], 'GET', {'cost': 0.20834})
 
     _tpsl_auto_family: str | None = None  # what route 'auto' decided for this instance
+    # ccxt before 4.5.65 parses JSON numbers as strings unless told otherwise: numbers as numbers,
+    # whatever the version (4.5.65 and later ignore the flag)
+    quoteJsonNumbers = False
 
     def describe(self) -> Any:
         # fetch2 reads options[path]['maxRetriesOnFailure'] before the global option: ccxt's own
@@ -151,14 +155,34 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         })
 
     def set_sandbox_mode(self, enabled: Any) -> Any:
-        """HTX has no testnet for USDT-margined swaps: point the exchange at the embedded sandbox instead."""
-        if enabled:
+        """Point the exchange at an embedded sandbox you started (``options['sandboxUrl']``), or back.
+
+        HTX has no testnet for USDT-margined swaps. With ``options['sandboxUrl']`` (e.g. a running
+        ``htx-tpsl sandbox``'s ``http://127.0.0.1:8080``, or ``Sandbox().url``) this switches the contract
+        host to it; without, it raises ``NotSupported`` saying how to use the sandbox.
+        """
+        urls = self.urls
+        if not enabled:
+            backup = urls.pop('tpslSandboxBackup', None)
+            if backup is not None:
+                urls['hostnames']['contract'], urls['api']['contract'] = backup
+            self.isSandboxModeEnabled = False
+            return None
+        if urls.get('tpslSandboxBackup') is not None:
+            return None  # already on (ccxt also calls this from the constructor for options['sandbox'])
+        url = self.safe_string(self.options, 'sandboxUrl')
+        parts = urlsplit(url) if url else None
+        if parts is None or parts.scheme not in ('http', 'https') or not parts.netloc:
             raise NotSupported(
                 f'{self.id} has no testnet for USDT-margined swaps (HTX publishes none). Use the embedded '
-                'sandbox: `from ccxt_htx_tpsl.sandbox import Sandbox`, then `with Sandbox() as sandbox: '
-                'exchange = ccxt_htx_tpsl.htx(sandbox.exchange_config())` (or run `htx-tpsl sandbox` and '
-                'use ccxt_htx_tpsl.sandbox.exchange_config("127.0.0.1:8080"))')
-        return super().set_sandbox_mode(enabled)
+                'sandbox: `with ccxt_htx_tpsl.sandbox.Sandbox() as sandbox: exchange = '
+                'ccxt_htx_tpsl.htx(sandbox.exchange_config())`, or run `htx-tpsl sandbox` and set '
+                "exchange.options['sandboxUrl'] = 'http://127.0.0.1:8080' before set_sandbox_mode(True)")
+        urls['tpslSandboxBackup'] = (urls['hostnames']['contract'], urls['api']['contract'])
+        urls['hostnames']['contract'] = parts.netloc  # signed: part of the string to sign
+        urls['api']['contract'] = parts.scheme + '://{hostname}'
+        self.isSandboxModeEnabled = True
+        return None
 
     # -- secrets -----------------------------------------------------------------------------
 

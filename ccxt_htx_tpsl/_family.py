@@ -34,7 +34,7 @@ class Call:
 
 
 @dataclass
-class Outcome:
+class IdResult:
     """What became of one id in a cancel: the ccxt status, HTX's item (``info``) and its code."""
 
     status: str | None
@@ -87,7 +87,7 @@ class Family(Protocol):
                     retry: Retry) -> Call:
         """The request cancelling ``ids`` (at most ``max_cancel_ids``)."""
 
-    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, Outcome] | None:
+    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
         """The outcome of each id HTX names in an accepted reply; None when the reply is unreadable."""
 
     def refused_info(self, order_id: str, code: str | None, message: Any) -> Json:

@@ -23,13 +23,16 @@ from collections import Counter
 from collections.abc import Generator
 from typing import Any
 
-from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, NotSupported, OperationFailed
+from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, NetworkError, NotSupported
 
 from . import _endpoints, _validate, protocol
 from ._core import FAMILIES, OTHER_FAMILY, TpslCoreMixin, logger, method_name
-from ._family import Call, CreateSpec, Family, Leg, Outcome, Retry
+from ._family import Call, CreateSpec, Family, IdResult, Leg, Retry
 
 LOAD_MARKETS = 'load_markets'
+# failures that may pass when sent again (ccxt's OperationFailed in 4.5; spelled out: ccxt 4.2 files
+# BadResponse elsewhere): timeouts, network errors, error pages, 1000/1001/1004/1032, garbled replies
+RETRYABLE = (NetworkError, BadResponse)
 Flow = Generator[Any, Any, Any]
 
 RETRY_OPTIONS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOnFailureDelay',
@@ -80,8 +83,9 @@ class TpslFlowsMixin(TpslCoreMixin):
 
         A reply is final, even one refusing every id. A 1032 refusal did nothing: it is re-sent up
         to ``retry.rate_limited`` times (logged, counted in ``tpsl_counters``). Other failures that
-        may pass (ccxt's ``OperationFailed``: a timeout, a network error, an error page, 1000/1001/
-        1004...) are re-sent up to ccxt's ``maxRetriesOnFailure``. A create (``retry`` None) is sent once.
+        may pass (:data:`RETRYABLE`: a timeout, a network error, an error page, 1000/1001/1004, a
+        garbled reply) are re-sent up to ccxt's ``maxRetriesOnFailure``. A create (``retry`` None)
+        is sent once.
         """
         if not attempts:
             return 0.0
@@ -95,7 +99,7 @@ class TpslFlowsMixin(TpslCoreMixin):
                            're-sending it (%d of %d)', self.id, call.path, refused_1032, retry.rate_limited)
             return 0.0
         others = len(attempts) - min(refused_1032, retry.rate_limited)
-        if isinstance(last, OperationFailed) and others <= retry.max_retries:
+        if isinstance(last, RETRYABLE) and others <= retry.max_retries:
             self.tpsl_counters['retries'] += 1
             return retry.delay_ms
         return None
@@ -190,7 +194,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         try:
             family = yield from self._flow_family(route, retry)
         except BaseError as error:  # nothing was sent to cancel: every id as it was, unknown here
-            outcomes = {i: Outcome(None, FAMILIES[protocol.CLASSIC].unknown_info(i, type(error).__name__, str(error)))
+            outcomes = {i: IdResult(None, FAMILIES[protocol.CLASSIC].unknown_info(i, type(error).__name__, str(error)))
                         for i in order_ids}
             orders = self._tpsl_outcome_orders(market, order_ids, outcomes)
             raise self._tpsl_failure(method, [error], 1, orders) from None
@@ -207,7 +211,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         size = family.max_cancel_ids
         chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
         results = yield [family.cancel_call(self, market, margin, chunk, params, retry) for chunk in chunks]
-        outcomes: dict[str, Outcome] = {}
+        outcomes: dict[str, IdResult] = {}
         failures: list[BaseError] = []
         wrong: list[str] = []
         wrong_error: BaseError | None = None
@@ -230,7 +234,7 @@ class TpslFlowsMixin(TpslCoreMixin):
                 continue
             for order_id in chunk:
                 found = parsed.get(order_id)
-                outcomes[order_id] = found if found is not None else Outcome(
+                outcomes[order_id] = found if found is not None else IdResult(
                     None, family.unknown_info(order_id, 'NotMentioned', 'HTX did not mention this id in its reply'))
         sent = len(chunks)
         if wrong_error is not None:
@@ -248,7 +252,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         return outcomes, failures, sent
 
     def _tpsl_failed_chunk(self, family: Family, chunk: list[str], error: BaseError, unknown_before: bool,
-                           outcomes: dict[str, Outcome]) -> None:
+                           outcomes: dict[str, IdResult]) -> None:
         """Outcomes of a request that raised: HTX refused it (nothing was done) or no answer came.
 
         Either way no state is confirmed (status None): after a refusal each order is as it was,
@@ -257,14 +261,14 @@ class TpslFlowsMixin(TpslCoreMixin):
         if not _unknown(error) and not unknown_before:
             code, message = _reply_code(error), _reply_message(error)
             for order_id in chunk:
-                outcomes[order_id] = Outcome(None, family.refused_info(order_id, code, message), code)
+                outcomes[order_id] = IdResult(None, family.refused_info(order_id, code, message), code)
             return
         text = str(error)
         if unknown_before:
             text = 'outcome unknown: an earlier attempt got no reply (it may have been carried out); then ' + text
         name = type(error).__name__
         for order_id in chunk:
-            outcomes[order_id] = Outcome(None, family.unknown_info(order_id, name, text))
+            outcomes[order_id] = IdResult(None, family.unknown_info(order_id, name, text))
 
     def _tpsl_failure(self, method: str, failures: list[BaseError], requests: int,
                       orders: list[dict[str, Any]]) -> BaseError:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import protocol
 
 if TYPE_CHECKING:
-    from ._family import CreateSpec, Json, Leg, Outcome
+    from ._family import CreateSpec, IdResult, Json, Leg
 
     _Base = Any
 else:
@@ -46,14 +46,14 @@ def side(value: Any) -> str | None:
     return value if value in ('buy', 'sell') else None
 
 
-class Outcome_(NamedTuple):
+class Outcome(NamedTuple):
     """HTX's code and message for one order of a cancel (``code`` None: cancelled, or no answer)."""
 
     code: str | None
     message: str | None
 
 
-def outcome(order: dict[str, Any]) -> Outcome_:
+def outcome(order: dict[str, Any]) -> Outcome:
     """HTX's per-id code and message of an order a cancel returned, on either API family.
 
     ``order['info']`` is HTX's own item, in its family's spelling: classic ``err_code`` /
@@ -63,15 +63,15 @@ def outcome(order: dict[str, Any]) -> Outcome_:
     """
     info = order.get('info') if isinstance(order, dict) else None
     if not isinstance(info, dict):
-        return Outcome_(None, None)
+        return Outcome(None, None)
     if 'err_code' in info or 'err_msg' in info:
         code, message = info.get('err_code'), info.get('err_msg')
     else:
         code, message = info.get('code'), info.get('message')
     code = protocol.code_of(code)
     if code == protocol.OK_CODE:
-        return Outcome_(None, None)
-    return Outcome_(code, None if message is None else str(message))
+        return Outcome(None, None)
+    return Outcome(code, None if message is None else str(message))
 
 
 class TpslResultsMixin(_Base):
@@ -102,8 +102,8 @@ class TpslResultsMixin(_Base):
             'status': 'open',
         }, market)
 
-    def _tpsl_outcome_orders(self, market: Json, ids: list[str], outcomes: dict[str, Outcome]) -> list[Any]:
-        """One order structure per id, in ``ids``' order, from each id's :class:`Outcome`.
+    def _tpsl_outcome_orders(self, market: Json, ids: list[str], outcomes: dict[str, IdResult]) -> list[Any]:
+        """One order structure per id, in ``ids``' order, from each id's :class:`IdResult`.
 
         ``safe_order`` runs once per distinct status, not once per id: each order is a copy of that
         template with its own ``id`` and ``info`` (and fresh lists and dicts), which is what

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ccxt.base.errors import BadResponse
 
 from . import _endpoints, protocol
-from ._family import Call, CreateSpec, Json, Leg, Outcome, Page, Retry
+from ._family import Call, CreateSpec, IdResult, Json, Leg, Page, Retry
 from ._results import positive, safe_timestamp, side
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class V5:
                 {'contract_code': code, 'algo_id': i} for i in ids]
         return Call(endpoint.attr, endpoint.key, body, retry)
 
-    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, Outcome] | None:
+    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
         # {"code": 200, "message": "Success", "data": [{"code": 200, "message": "Success",
         #   "algo_id": "1512871666507657216", "algo_client_order_id": null}], "ts": 1780741641296}
         if not isinstance(reply, dict) or protocol.code_of(reply.get('code')) != protocol.OK_CODE:
@@ -61,7 +61,7 @@ class V5:
         if not isinstance(data, list):
             return None
         wanted = set(ids)
-        found: dict[str, Outcome] = {}
+        found: dict[str, IdResult] = {}
         for item in data:  # one pass: linear in the reply's size
             if not isinstance(item, dict):
                 continue
@@ -70,9 +70,9 @@ class V5:
                 continue
             code = protocol.code_of(item.get('code'))
             if code == protocol.OK_CODE:
-                found[order_id] = Outcome('canceled', item)
+                found[order_id] = IdResult('canceled', item)
             elif order_id not in found or found[order_id].status != 'canceled':
-                found[order_id] = Outcome(protocol.CANCEL_CODE_STATUS.get(code or ''), item, code)
+                found[order_id] = IdResult(protocol.CANCEL_CODE_STATUS.get(code or ''), item, code)
         return found
 
     @staticmethod

@@ -7,6 +7,7 @@ The same flows as the sync class (``_flows.py``), sent with ``await``: the reque
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import ccxt.async_support
@@ -110,15 +111,16 @@ class AsyncTpslMixin(TpslFlowsMixin):
         return attempts
 
     async def throttle(self, cost: Any = None) -> Any:
-        """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only.
+        """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only."""
+        return await self._tpsl_gate(cost, None)
 
-        One waiter per endpoint at a time (a FIFO lock, released if the task is cancelled), which
+    async def _tpsl_gate(self, cost: Any, ccxt_throttler: Any) -> Any:
+        """One waiter per endpoint at a time (a FIFO lock, released if the task is cancelled), which
         re-reads the clock after every sleep and marks the send without awaiting in between: a
-        blocked event loop or an abandoned call cannot produce a burst or leave slots behind.
-        """
+        blocked event loop or an abandoned call cannot produce a burst or leave slots behind."""
         key = self._tpsl_take_pending()
         if key is None:
-            return await super().throttle(cost)
+            return await (ccxt_throttler(cost) if ccxt_throttler is not None else super().throttle(cost))
         pacer = self._tpsl_pacer
         async with self._tpsl_lock(key):
             for _ in range(3):
@@ -143,9 +145,36 @@ class AsyncTpslMixin(TpslFlowsMixin):
         return result
 
 
+class _ThrottleGate:
+    """ccxt before 4.4.62 keeps its async throttler in the instance attribute ``throttle``, which hides
+    the class's hook: this stands in its place, sending TP/SL requests through the package's pacing
+    and the others to ccxt's throttler (attributes such as ``loop`` are ccxt's throttler's)."""
+
+    def __init__(self, exchange: Any, throttler: Any) -> None:
+        object.__setattr__(self, '_exchange', weakref.ref(exchange))
+        object.__setattr__(self, '_throttler', throttler)
+
+    def __call__(self, cost: Any = None) -> Any:
+        return self._exchange()._tpsl_gate(cost, self._throttler)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._throttler, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._throttler, name, value)
+
+
+def adopt_ccxt_throttler(exchange: Any) -> None:
+    """Put the gate in place of ccxt 4.2.x's instance-level throttler (nothing to do on newer ccxt)."""
+    found = exchange.__dict__.get('throttle')
+    if found is not None and not isinstance(found, _ThrottleGate):
+        exchange.__dict__['throttle'] = _ThrottleGate(exchange, found)
+
+
 class htx(AsyncTpslMixin, ccxt.async_support.htx):
     """``ccxt.async_support.htx`` plus the TP/SL order methods, as coroutines."""
 
     def __init__(self, config: dict[str, Any] = {}) -> None:
         super().__init__(config)
+        adopt_ccxt_throttler(self)
         self._tpsl_scrub_logs((self.apiKey, self.secret))

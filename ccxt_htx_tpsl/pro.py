@@ -6,7 +6,7 @@ from typing import Any
 
 import ccxt.pro
 
-from .async_support import AsyncTpslMixin
+from .async_support import AsyncTpslMixin, adopt_ccxt_throttler
 
 
 class htx(AsyncTpslMixin, ccxt.pro.htx):
@@ -14,4 +14,5 @@ class htx(AsyncTpslMixin, ccxt.pro.htx):
 
     def __init__(self, config: dict[str, Any] = {}) -> None:
         super().__init__(config)
+        adopt_ccxt_throttler(self)
         self._tpsl_scrub_logs((self.apiKey, self.secret))

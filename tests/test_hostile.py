@@ -6,26 +6,30 @@ Every test runs for the sync and the async class (``flavour`` / ``run``) against
 (statuses 'canceled' / 'closed' / 'open' / None, never 'failed'; ``ccxt_htx_tpsl.outcome``; route
 'auto'; pacing of every send; ...), so most of these fail on the code before the rewrite.
 
-Items, as numbered here (one line each):
- 1  per-id codes: 1061 and unknown codes are None, 1062/1408 'open', 1063 'closed', 1071 'canceled';
-    never 'failed'; ``outcome(order)`` gives HTX's code and message on both families
- 2  a whole-request refusal leaves its ids None (HTX confirmed nothing) and raises after every chunk
- 3  after a lost reply, an id may only take a state HTX confirmed later, or None
- 4  a create is never sent twice; retry options in its params are refused; a lost create reply says
-    how to check
- 5  paging that makes no progress raises BadResponse after a bounded number of requests
- 6  cancel-all returns [] only when HTX said there was nothing to cancel
- 8  route 'auto' asks HTX's asset mode once per exchange; route None or '' is refused
- 9  retries: a connection reset (also mid-body) is re-sent on both classes; 1032 is re-sent by
-    default; NaN / infinite / negative retry numbers are refused before sending
-10  every send goes through the pacer: at most 5 per second on every classic TP/SL endpoint
-11  params may not override what the method sets; absurd ids and amounts are BadRequest
-12  no secret in exceptions, ``.orders`` or log records, in any encoding, even when HTX echoes the URL
-14  redirects are not followed
-15  the sync class honours ``timeout`` as a total deadline
-16  garbage, a 10 MB body, an HTML 502: a ccxt exception, every id None, nothing hangs
-17  async pacing survives a blocked event loop; an abandoned async call leaves nothing behind
-19  parsing a v5 cancel reply is linear in its size
+Issue #10's defects, by its numbers (the status section of the issue is "S"; the hostile-server
+items it lists in "Done when" are "H"):
+ S   per-id codes: 1061 and unknown codes are None, 1062/1408 'open', 1063 'closed', 1071 'canceled';
+     never 'failed'; ``outcome(order)`` gives HTX's code and message on both families
+ 1   a create is never sent twice, whatever option is set; a lost create reply says how to check
+ 2   after a lost reply, a refused retry leaves ids None; a refused request's ids are None
+ 3   async pacing survives a blocked event loop
+ 4   paging that makes no progress raises BadResponse after a bounded number of requests
+ 5   cancel-all's retries go through the pacer
+ 6   create and open orders are paced at HTX's 5/s, not ccxt's 10/s
+ 8   the sync class honours ``timeout`` as a total deadline (a trickling server)
+ 9   NaN / infinite / negative retry numbers are refused before sending
+ 10  an abandoned async call leaves nothing behind
+ 11  params may not override what the method sets
+ 12  no secret in exceptions, ``.orders`` or log records, in any encoding, even when HTX echoes the URL
+ 14  an id (or amount) beyond Python's 4,300-digit limit is BadRequest, not ValueError
+ 15  route None or '' is refused; (issue 9) route 'auto' asks HTX's asset mode once per exchange
+ 16  parsing a v5 cancel reply is linear in its size
+ 17  a connection reset (also mid-body) is re-sent on the async class as on the sync one; (issue 11)
+     a 1032 is re-sent by default
+ 19  redirects of signed requests are not followed
+ H   garbage, a 10 MB body, an HTML 502: a ccxt exception, every id None, nothing hangs;
+     (issue 9) cancel-all returns [] only when HTX said there was nothing to cancel
+Items 7 and 18 (the sandbox) are in tests/test_sandbox*.py; 13 and 20 (the CLI) in tests/test_cli.py.
 """
 
 from __future__ import annotations
@@ -167,7 +171,7 @@ PER_ID = [  # (code or None for a success, message, expected status)
 
 @pytest.mark.parametrize('family', ['v1', 'v5'])
 def test_per_id_codes_are_states_never_failed(server: HostileServer, make: Make, run: Run, family: str) -> None:
-    # issue #10 item 1: 1061 / unknown codes were 'failed' (not a ccxt status), 1062 and 1408 too
+    # issue #10, statuses (S): 1061 / unknown codes were 'failed' (not a ccxt status), 1062 and 1408 too
     # (the order is still open); outcome() must give HTX's per-id code and message on both families.
     order_ids = ids(100, len(PER_ID) + 1)
     unmentioned = order_ids[-1]
@@ -220,7 +224,7 @@ def test_whole_request_refusal_is_unknown_and_raised_after_every_chunk(
 
 
 def test_after_a_lost_reply_only_later_confirmed_states(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 3: after an attempt whose reply was lost, the retry's refusal read as 'failed'
+    # issue #10 item 2: after an attempt whose reply was lost, the retry's refusal read as 'failed'
     # (the lost attempt may have cancelled them): only a state HTX confirms later, or None.
     gone, not_found, repeated, cancelling, other = order_ids = ids(300, 5)
     server.script(CANCEL, drop(), reply(cancel_reply(
@@ -247,7 +251,7 @@ RETRY_KEYS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOn
 
 
 def test_create_retry_params_are_refused_before_sending(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 4: only 'maxRetriesOnFailure' was refused; ccxt's alias
+    # issue #10 item 1: only 'maxRetriesOnFailure' was refused; ccxt's alias
     # 'defaultMaxRetriesOnFailure' passed and made ccxt send the create again after a lost reply.
     exchange = make(server)
     for key in RETRY_KEYS:
@@ -258,7 +262,7 @@ def test_create_retry_params_are_refused_before_sending(server: HostileServer, m
 
 @pytest.mark.parametrize('margin', ['isolated', 'cross'])
 def test_a_create_is_never_sent_twice(server: HostileServer, make: Make, run: Run, margin: str) -> None:
-    # issue #10 item 4: retry options (global, per method, per path) must not re-send a create; a
+    # issue #10 item 1: retry options (global, per method, per path) must not re-send a create; a
     # lost create reply must raise a NetworkError saying the order may exist and how to check.
     path = CREATE if margin == 'isolated' else CROSS_CREATE
     method = f'create_{margin}_tpsl_orders'
@@ -283,7 +287,7 @@ GUARD = 210  # the server ends the listing after this many pages, so that a clie
 
 
 def test_classic_paging_without_progress_raises(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 5: a server repeating current_page=1 / total_page=3 made the listing loop forever
+    # issue #10 item 4: a server repeating current_page=1 / total_page=3 made the listing loop forever
     # (the page bound read HTX's current_page, which never grew).
     same_page = open_orders_page([open_order(i) for i in ids(500, 50)], 1, 3, 150)
     server.default(OPEN_ORDERS, reply(lambda r: same_page if len(server.requests_to(OPEN_ORDERS)) < GUARD
@@ -297,7 +301,7 @@ def test_classic_paging_without_progress_raises(server: HostileServer, make: Mak
 
 
 def test_v5_paging_without_progress_raises(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 5: on v5 (a bare list, no cursor) a server answering the same full page again.
+    # issue #10 item 4: on v5 (a bare list, no cursor) a server answering the same full page again.
     def same_full_page(record: Record) -> Any:
         if len(server.requests_to(V5_OPEN_ORDERS)) >= GUARD:
             return v5_ok([])
@@ -317,7 +321,7 @@ def test_v5_paging_without_progress_raises(server: HostileServer, make: Make, ru
 
 
 def test_cancel_all_is_empty_only_when_htx_says_so(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 6: an "ok" reply without successes or errors read as "nothing to cancel".
+    # issue #10 (H) and issue #9 (cancel-all): an "ok" reply without successes or errors read as "nothing to cancel".
     exchange = make(server)
     server.script(CANCEL_ALL, reply(classic_error(1051, 'No orders to cancel.')))
     assert run(exchange.cancel_all_isolated_tpsl_orders(SYMBOL)) == []
@@ -337,7 +341,7 @@ def test_cancel_all_is_empty_only_when_htx_says_so(server: HostileServer, make: 
 
 @pytest.mark.parametrize('assets_mode', [0, 1])
 def test_route_auto_asks_the_asset_mode_once(server: HostileServer, make: Make, run: Run, assets_mode: int) -> None:
-    # issue #10 item 8: the default route was the classic one, whatever the account; 'auto' asks
+    # issue #9 (route 'auto'): the default route was the classic one, whatever the account; 'auto' asks
     # GET /v5/account/asset_mode once per exchange (0: classic, 1: v5).
     server.assets_mode = assets_mode
     exchange = make(server)
@@ -352,7 +356,7 @@ def test_route_auto_asks_the_asset_mode_once(server: HostileServer, make: Make, 
 
 
 def test_route_none_or_empty_is_refused_before_sending(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 8: route None in params fell back to the default and was sent along in the body.
+    # issue #10 item 15: route None in params fell back to the default and was sent along in the body.
     exchange = make(server)
     calls = {
         'cancel': lambda p: exchange.cancel_isolated_tpsl_orders(ids(900, 1), SYMBOL, p),
@@ -372,7 +376,7 @@ def test_route_none_or_empty_is_refused_before_sending(server: HostileServer, ma
 
 
 def test_connection_resets_are_resent_when_retries_are_on(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 9: a reset in the middle of the body (aiohttp: ClientPayloadError) became an
+    # issue #10 item 17: a reset in the middle of the body (aiohttp: ClientPayloadError) became an
     # ExchangeError on the async class, which was not re-sent; both classes must re-send it.
     retry = {'maxRetriesOnFailure': 1}
     exchange = make(server)
@@ -394,7 +398,7 @@ def test_connection_resets_are_resent_when_retries_are_on(server: HostileServer,
 
 
 def test_a_1032_refusal_is_resent_by_default(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 9: a 1032 (rate limit: HTX did nothing) made cancel, list and cancel-all fail
+    # issue #11 (1032 re-sent by default): a 1032 (rate limit: HTX did nothing) made cancel, list and cancel-all fail
     # unless maxRetriesOnFailure was set.
     limited = classic_error(1032, 'The number of access exceeded the limit.')
     exchange = make(server)
@@ -473,7 +477,7 @@ def _cancel_all_5_retries(exchange: Any, run: Run, server: HostileServer) -> lis
 def test_every_classic_send_is_paced_5_per_second(
     server: HostileServer, make: Make, run: Run, scenario: Callable[..., list[Record]]
 ) -> None:
-    # issue #10 item 10: create and list were paced at ccxt's 10/s, and ccxt's own retries (list,
+    # issue #10 items 5 and 6: create and list were paced at ccxt's 10/s, and ccxt's own retries (list,
     # cancel-all) skipped the rate limiter: HTX allows 5 per second on each classic TP/SL endpoint.
     exchange = make(server)
     run(exchange.load_markets())
@@ -511,7 +515,7 @@ def test_params_may_not_override_what_the_method_sets(server: HostileServer, mak
 
 
 def test_absurd_ids_and_amounts_are_bad_request(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 11: an int id of more than 4,300 digits raised a bare ValueError (str() of it),
+    # issue #10 item 14: an int id of more than 4,300 digits raised a bare ValueError (str() of it),
     # as did such an amount or trigger price in a create.
     exchange = make(server)
     huge_int = 10**4301
@@ -586,7 +590,7 @@ def test_no_secret_in_log_records(
 
 
 def test_redirects_are_not_followed(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 14: requests and aiohttp followed a redirect, re-sending the signed cancel (with
+    # issue #10 item 19: requests and aiohttp followed a redirect, re-sending the signed cancel (with
     # its key and signature) to wherever the Location pointed.
     with HostileServer() as elsewhere:
         exchange = make(server)
@@ -605,7 +609,7 @@ def test_redirects_are_not_followed(server: HostileServer, make: Make, run: Run)
 
 
 def test_timeout_is_a_total_deadline(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 15: the sync class gave requests timeout=(t, t), a per-read timeout: a body
+    # issue #10 item 8: the sync class gave requests timeout=(t, t), a per-read timeout: a body
     # trickled one byte every 0.1 s never timed out (here: 200 bytes, 20 s).
     order_ids = ids(2200, 1)
     body = cancel_reply(order_ids)
@@ -636,7 +640,7 @@ UNUSABLE = {
 
 
 def test_unusable_replies_raise_with_every_id_unknown(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 16: a 10 MB reply was read whole and believed (every id 'canceled'); garbage,
+    # issue #10 (H, the hostile server): a 10 MB reply was read whole and believed (every id 'canceled'); garbage,
     # huge or gateway replies must give a ccxt exception with every id None, quickly.
     exchange = make(server)
     run(exchange.load_markets())
@@ -661,7 +665,7 @@ def test_unusable_replies_raise_with_every_id_unknown(server: HostileServer, mak
 
 
 def test_pacing_survives_a_blocked_event_loop(server: HostileServer, make: Make, run: Run, flavour: str) -> None:
-    # issue #10 item 17: ccxt's async leaky bucket refills while the loop is blocked and then lets
+    # issue #10 item 3: ccxt's async leaky bucket refills while the loop is blocked and then lets
     # several waiting chunks go at once. (Sync: the caller is held 0.5 s inside the first send.)
     order_ids = ids(2400, 80)  # 8 requests
     exchange = make(server)
@@ -713,7 +717,7 @@ def _abandon_sync(exchange: Any, server: HostileServer, order_ids: list[str]) ->
 
 
 def test_an_abandoned_call_leaves_nothing_behind(server: HostileServer, make: Make, run: Run, flavour: str) -> None:
-    # issue #10 item 17: a cancelled task's chunks kept their places in ccxt's throttler queue, so the
+    # issue #10 item 10: a cancelled task's chunks kept their places in ccxt's throttler queue, so the
     # next call waited for all of them (10 chunks: ~2 s) before its first request.
     abandoned, late = ids(2500, 100), ids(2700, 1)
     exchange = make(server)
@@ -753,7 +757,7 @@ def _v5_reply_bytes(wanted: list[str], size: int) -> bytes:
 
 
 def test_v5_cancel_reply_parsing_is_linear(server: HostileServer, make: Make, run: Run) -> None:
-    # issue #10 item 19: the v5 reply parser compared every item with every succeeded item (list
+    # issue #10 item 16: the v5 reply parser compared every item with every succeeded item (list
     # membership of dicts): 16,000 items took ~10 s. Timed from the request's arrival to the result,
     # so that pacing is left out; 4,000 vs 16,000 items should take ~4x, allowed < 8x.
     exchange = make(server)

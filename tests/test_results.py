@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import ccxt_htx_tpsl
 from ccxt_htx_tpsl._classic import CLASSIC
-from ccxt_htx_tpsl._family import Outcome
+from ccxt_htx_tpsl._family import IdResult
 from ccxt_htx_tpsl._results import safe_timestamp
 from ccxt_htx_tpsl._v5 import V5_FAMILY
 
@@ -30,7 +30,7 @@ INFOS = st.one_of(st.text(max_size=5), st.dictionaries(st.text(max_size=5), st.i
                 unique_by=lambda t: t[0]))
 def test_a_copied_template_is_what_safe_order_returns(items: list[tuple[str, Any, Any]]) -> None:
     ids = [i for i, _, _ in items]
-    outcomes = {i: Outcome(status, info) for i, status, info in items}
+    outcomes = {i: IdResult(status, info) for i, status, info in items}
     built = EXCHANGE._tpsl_outcome_orders(MARKET, ids, outcomes)
     expected = [EXCHANGE.safe_order({'id': i, 'status': status, 'symbol': SYMBOL, 'info': info}, MARKET)
                 for i, status, info in items]

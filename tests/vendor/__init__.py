@@ -1,0 +1,1 @@
+"""ccxt's order-structure test, vendored (see order.py)."""
