@@ -1,124 +1,299 @@
-"""The ``htx-tpsl`` command: run the sandbox, cancel TP/SL orders, or watch a demo.
+"""The ``htx-tpsl`` command (also ``python -m ccxt_htx_tpsl``).
 
-``htx-tpsl cancel`` talks to HTX when credentials are given (``--api-key/--secret`` or
-``HTX_API_KEY``/``HTX_SECRET``) and to an embedded sandbox otherwise, and says which. Credentials
-are never printed.
+::
+
+    htx-tpsl cancel SYMBOL ID [ID ...]   cancel TP/SL orders by id, per-id outcome (exit 0/1/2/130)
+    htx-tpsl doctor                      read-only: asset mode, what route 'auto' picks, both listings
+    htx-tpsl demo                        place, list and cancel TP/SL orders on an embedded sandbox
+    htx-tpsl sandbox                     serve the embedded HTX sandbox in the foreground
+    htx-tpsl --version
+
+Where ``cancel`` and ``doctor`` go: ``--sandbox`` or no credentials, an embedded sandbox; ``--url``,
+that server (with ``--api-key/--secret`` if given, else the sandbox demo keys; the ``HTX_*``
+environment is never sent there); else HTX (``--host``), with ``--api-key/--secret`` or
+``HTX_API_KEY``/``HTX_SECRET``. ``demo`` never places anything outside its own embedded sandbox:
+given credentials (or ``--url``), it runs the read-only ``doctor`` checks instead.
+
+No credential is ever printed: not in results, errors or tracebacks, and argparse's error messages
+never repeat a value from the command line. The cancelling, pacing and reply parsing are the
+library's; this module only chooses the target, sends batches of 10 ids and prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
+import signal
 import sys
+import traceback
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+from urllib.parse import SplitResult, urlsplit
 
 import ccxt
 
-from . import __version__, _validate
+from . import __version__, _validate, protocol
+from ._results import outcome
 from ._secrets import Scrubber
 from ._sync import htx
-from .protocol import CLASSIC_MAX_CANCEL_IDS as MAX_IDS_PER_REQUEST
-from .sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
+from .sandbox import ACCOUNT_MODES, DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config, parse_latency
 
 HOSTS = ('api.hbdm.vn', 'api.hbdm.com')
+ROUTES = protocol.ROUTES  # 'auto', 'v5', 'v1'
+DEFAULT_SYMBOL = 'BTC/USDT:USDT'
+BATCH = protocol.CLASSIC_MAX_CANCEL_IDS  # ids per library call, so that a progress bar can follow
+TABLE_SAMPLE = 10  # rows the demo shows without --verbose
+EXIT_OK, EXIT_NOT_ALL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+# a refusal of the whole request that the next request would get as well: stop sending
+STOP_AFTER = (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.NotSupported)
+UNCONFIRMED, NOT_SENT = 'unconfirmed', 'not sent'  # how the table shows status None, an id never sent
 
 
-def scrub(text: str) -> str:
-    return Scrubber().text(text)
-
-
-def chunked(ids: list[str], size: int = MAX_IDS_PER_REQUEST) -> list[list[str]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
-EXIT_ALL_CANCELED, EXIT_SOME_NOT_CANCELED, EXIT_ERROR = 0, 1, 2
+class UsageError(Exception):
+    """A mistake in the command line: one line on stderr, exit 2, nothing sent."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``htx-tpsl`` and ``python -m ccxt_htx_tpsl``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return int(args.run(args))
+        args = _parser().parse_args(argv)
+    except _ArgumentError as failed:
+        failed.parser.print_usage(sys.stderr)
+        _note(f'{failed.parser.prog}: error: {_without_values(failed.message, argv)}')
+        return EXIT_ERROR
+    out = Output(_secrets_in(args))
+    try:
+        return int(args.run(args, out))
+    except UsageError as mistake:
+        out.note(f'error: {mistake}')
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        out.note('interrupted.')
+        return EXIT_INTERRUPTED
+    except ccxt.BaseError as failed:  # outside a cancel (the demo's create or list): HTX's reason, one line
+        out.note('error: ' + _reason(failed))
+        return EXIT_ERROR
+    except Exception as bug:  # one scrubbed line (a scrubbed traceback with --verbose), never a raw traceback
+        if getattr(args, 'verbose', False):
+            out.note(''.join(traceback.format_exception(bug)).rstrip())
+        out.note(f'error: unexpected {type(bug).__name__}: {_one_line(str(bug))}')
+        return EXIT_ERROR
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+class Output:
+    """stdout for results, stderr for everything else; every line scrubbed of the credentials."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        self.scrubber = Scrubber(secrets)
+
+    def out(self, text: str) -> None:
+        sys.stdout.write(self.scrubber.text(text) + '\n')
+        sys.stdout.flush()
+
+    def note(self, text: str) -> None:
+        _note(self.scrubber.text(text))
+
+    def json(self, value: Any) -> None:
+        self.out(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    flat = ' '.join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + '...'
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+class _ArgumentError(Exception):
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that errors are raised to :func:`main`, which prints them without values."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(self, message)
+
+
+_OPTION_NAME = re.compile(r'--[A-Za-z][A-Za-z0-9-]*|-[A-Za-z]')
+
+
+def _without_values(message: str, argv: Sequence[str]) -> str:
+    """argparse's message with every value from the command line (it may be a secret) as ``***``.
+
+    Option names stay (``unrecognized arguments: --secrt ***``); anything else the user typed,
+    including the part after ``=`` in ``--name=value``, is replaced wherever it stands as a word.
+    """
+    values = set()
+    for token in argv:
+        name, equals, value = token.partition('=')
+        if equals and _OPTION_NAME.fullmatch(name):
+            values.add(value)
+        elif not _OPTION_NAME.fullmatch(token):
+            values.add(token)
+    for value in sorted(filter(None, values), key=len, reverse=True):
+        message = re.sub(r'(?<![^\s\'"=,(\[])' + re.escape(value) + r'(?![^\s\'",)\]])', '***', message)
+    return message
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) <= 65535):
+        raise argparse.ArgumentTypeError('must be a port number, 0-65535 (0: any free port)')
+    return int(text)
+
+
+def _count(limit: int) -> Callable[[str], int]:
+    def count(text: str) -> int:
+        if not (text.isascii() and text.isdigit() and int(text) <= limit):
+            raise argparse.ArgumentTypeError(f'must be a whole number, 0-{limit}')
+        return int(text)
+    return count
+
+
+def _milliseconds(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= 600_000):
+        raise argparse.ArgumentTypeError('must be milliseconds, 1-600000')
+    return int(text)
+
+
+def _latency(text: str) -> tuple[float, float]:
+    try:
+        return parse_latency(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('must be LO-HI or MS in milliseconds, e.g. 20-120') from None
+
+
+def _url(text: str) -> SplitResult:
+    url = urlsplit(text)
+    try:
+        _ = url.port  # raises ValueError for a port out of range
+    except ValueError:
+        url = urlsplit('')
+    if url.scheme not in ('http', 'https') or not url.hostname or url.path not in ('', '/'):
+        raise argparse.ArgumentTypeError('must look like http://127.0.0.1:8080')
+    return url
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog='htx-tpsl',
-        description='Cancel HTX isolated-margin take-profit / stop-loss orders (USDT-margined swaps).',
-    )
+    parser = _Parser(prog='htx-tpsl', description='HTX take-profit / stop-loss orders (USDT-margined swaps): '
+                     'cancel with per-id outcomes, check an account, or try it all on an embedded sandbox.')
     parser.add_argument('--version', action='version', version=f'%(prog)s {__version__} (ccxt {ccxt.__version__})')
-    commands = parser.add_subparsers(dest='command', required=True)
-
-    sandbox = commands.add_parser('sandbox', help='run the embedded HTX sandbox in the foreground')
-    sandbox.add_argument('--port', type=int, default=8080, help='port on 127.0.0.1 (0: any free port; default 8080)')
-    sandbox.set_defaults(run=_run_sandbox)
+    commands = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
 
     cancel = commands.add_parser(
-        'cancel', help='cancel isolated TP/SL orders by id',
-        description='Cancel isolated TP/SL orders. With credentials, on HTX; without, on an embedded sandbox.',
-    )
-    cancel.add_argument('symbol', help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
-    cancel.add_argument('ids', nargs='+', metavar='ID', help='order ids (also comma-joined)')
-    cancel.add_argument('--api-key', help='HTX API key (default: $HTX_API_KEY; never sent to --url)')
-    cancel.add_argument('--secret', help='HTX secret (default: $HTX_SECRET; never sent to --url)')
-    cancel.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
-    cancel.add_argument('--sandbox', action='store_true', help='use an embedded sandbox even if credentials are set')
+        'cancel', help='cancel TP/SL orders by id and report every id',
+        description='Cancel TP/SL orders, in batches of 10 ids. Exit 0: every id cancelled; 1: some id not; '
+                    '2: nothing could be done; 130: interrupted (the outcome of every id known so far is printed).')
+    cancel.add_argument('symbol', metavar='SYMBOL',
+                        help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
+    cancel.add_argument('ids', nargs='+', metavar='ID', help='order ids (also comma-joined); duplicates are folded')
     cancel.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
-    cancel.add_argument('--route', choices=('v1', 'v5'), help="'v5': HTX's successor API (default: the classic v1)")
-    cancel.add_argument('--url', help="send to this base URL instead, e.g. a running 'htx-tpsl sandbox' "
-                        '(http://127.0.0.1:8080), with the sandbox demo credentials unless --api-key and '
-                        '--secret are given (the HTX_* environment is not used)')
-    _output_options(cancel)
+    cancel.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
+                        help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
+    _target_options(cancel, sandbox=True)
+    cancel.add_argument('--json', action='store_true', help='print the per-id results as JSON')
+    cancel.add_argument('--no-progress', action='store_true', help='no progress bar on a terminal')
+    cancel.add_argument('--verbose', action='store_true', help='a line per batch on stderr')
     cancel.set_defaults(run=_run_cancel)
 
-    demo = commands.add_parser('demo', help='place TP/SL orders in a sandbox and cancel them with per-id results')
-    demo.add_argument('--orders', type=int, default=36, help='TP/SL orders to place (default %(default)s)')
-    _output_options(demo)
+    doctor = commands.add_parser(
+        'doctor', help="read-only checks: asset mode, the route 'auto' picks, both TP/SL listings",
+        description='Read-only. Exit 0: healthy; 1: a problem found; 2: usage or credentials refused.')
+    doctor.add_argument('--symbol', default=DEFAULT_SYMBOL, help='symbol to list TP/SL orders of (default %(default)s)')
+    _target_options(doctor, sandbox=True)
+    doctor.add_argument('--json', action='store_true', help='print the report as JSON')
+    doctor.set_defaults(run=_run_doctor)
+
+    demo = commands.add_parser(
+        'demo', help='create, list and cancel TP/SL orders on an embedded sandbox (read-only doctor with keys)',
+        description='On an embedded sandbox: create TP/SL orders, list them, cancel them in one call with '
+                    'already-cancelled, executed and unknown ids, check every outcome (exit 0, else 1). With '
+                    'credentials (or --url) it places nothing and runs the read-only doctor checks instead.')
+    demo.add_argument('--account-mode', choices=ACCOUNT_MODES, default='unified',
+                      help="the sandbox account's mode (default %(default)s: the v5 API; classic: the v1 API)")
+    demo.add_argument('--orders', type=_count(200), default=16, metavar='N',
+                      help='TP/SL orders to create, in take-profit/stop-loss pairs (default %(default)s)')
+    _target_options(demo, sandbox=False)
+    demo.add_argument('--json', action='store_true', help='print the full per-id list as JSON')
+    demo.add_argument('--verbose', action='store_true', help='print every id, not a sample of 10')
     demo.set_defaults(run=_run_demo)
+
+    sandbox = commands.add_parser('sandbox', help='serve the embedded HTX sandbox in the foreground',
+                                  description='Serve the embedded HTX sandbox until Ctrl-C or SIGTERM.')
+    sandbox.add_argument('--port', type=_port, default=8080, help='port (default %(default)s; 0: any free port)')
+    sandbox.add_argument('--host', default='127.0.0.1', help='interface to listen on (default %(default)s)')
+    sandbox.add_argument('--account-mode', choices=ACCOUNT_MODES, default='unified',
+                         help="the demo key's account mode (default %(default)s: the v5 API; classic: the v1 API)")
+    sandbox.add_argument('--seed', type=_count(10_000), default=0, metavar='N',
+                         help="place N open TP/SL orders for the demo key on BTC-USDT (in its account mode's book)")
+    sandbox.add_argument('--latency', type=_latency, metavar='LO-HI', help='simulated latency per request, in ms')
+    sandbox.set_defaults(run=_run_sandbox)
     return parser
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--json', action='store_true', help='print the per-id results as JSON')
-    parser.add_argument('--no-progress', action='store_true', help='no progress bar on stderr')
+def _target_options(parser: argparse.ArgumentParser, sandbox: bool) -> None:
+    parser.add_argument('--api-key', help='HTX API key (default: $HTX_API_KEY)')
+    parser.add_argument('--secret', help='HTX secret (default: $HTX_SECRET)')
+    parser.add_argument('--url', type=_url, help='use this server instead of HTX, e.g. a running `htx-tpsl sandbox` '
+                        '(http://127.0.0.1:8080); credentials: --api-key/--secret, else the sandbox demo keys '
+                        '(never $HTX_API_KEY/$HTX_SECRET)')
+    if sandbox:
+        parser.add_argument('--sandbox', action='store_true', help='use an embedded sandbox even with credentials')
+    parser.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
+    parser.add_argument('--timeout', type=_milliseconds, metavar='MS', help="ccxt's request timeout (default 10000)")
 
 
-def _run_sandbox(args: argparse.Namespace) -> int:
-    def ready(server: Sandbox) -> None:
-        print(f'HTX sandbox on {server.url}')
-        print(f'  api key: {DEMO_API_KEY}')  # the sandbox's public demo credentials, not HTX's
-        print(f'  secret:  {DEMO_SECRET}')
-        print('  ccxt config: ccxt_htx_tpsl.sandbox.exchange_config(' + repr(server.hostname) + ')')
-        print('Ctrl-C stops it.', flush=True)
-
-    Sandbox(port=args.port).serve_forever(on_ready=ready)
-    return EXIT_ALL_CANCELED
+# -- credentials and where to send -----------------------------------------------------------
 
 
-def _run_cancel(args: argparse.Namespace) -> int:
-    if args.url:
-        url = urlsplit(args.url)
-        if url.scheme not in ('http', 'https') or not url.netloc:
-            print(f'error: --url must look like http://127.0.0.1:8080, got {args.url!r}', file=sys.stderr)
-            return EXIT_ERROR
-        config = exchange_config(url.netloc, args.api_key or DEMO_API_KEY, args.secret or DEMO_SECRET)
-        config['urls']['api']['contract'] = url.scheme + '://{hostname}'
-        _note(f'cancelling on {url.scheme}://{url.netloc}.')
-        return _exit_status(*_cancel(htx(config), args.symbol, args.ids, args))
-    api_key = args.api_key or os.environ.get('HTX_API_KEY')  # the environment's keys go to HTX only
-    secret = args.secret or os.environ.get('HTX_SECRET')
-    if args.sandbox or not (api_key and secret):
-        reason = '--sandbox given' if args.sandbox else 'no HTX_API_KEY/HTX_SECRET'
-        with Sandbox(port=0) as server:
-            _note(f'{reason}: using an embedded sandbox at {server.url}; nothing is sent to HTX.')
-            return _exit_status(*_cancel(htx(exchange_config(server.hostname)), args.symbol, args.ids, args))
-    exchange = htx(htx_config(api_key, secret, args.host))
-    _note(f'cancelling on HTX ({args.host}).')
-    return _exit_status(*_cancel(exchange, args.symbol, args.ids, args))
+@dataclass(frozen=True)
+class Credentials:
+    api_key: str = field(repr=False)
+    secret: str = field(repr=False)
+
+
+def _secrets_in(args: argparse.Namespace) -> list[str]:
+    """Everything the output must never show: keys and secrets from any source, a URL's user info."""
+    found = [getattr(args, 'api_key', None), getattr(args, 'secret', None),
+             os.environ.get('HTX_API_KEY'), os.environ.get('HTX_SECRET')]
+    url: SplitResult | None = getattr(args, 'url', None)
+    if url is not None and '@' in url.netloc:
+        found += [url.netloc.rpartition('@')[0], url.username, url.password]
+    return [s for s in found if s]
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    """``--api-key/--secret``, each defaulting to its environment variable; both or neither."""
+    key = args.api_key or os.environ.get('HTX_API_KEY') or None
+    secret = args.secret or os.environ.get('HTX_SECRET') or None
+    if key and not secret:
+        given = '--api-key' if args.api_key else 'HTX_API_KEY'
+        raise UsageError(f'the secret is missing: {given} is set but neither --secret nor HTX_SECRET is; '
+                         'nothing was sent')
+    if secret and not key:
+        given = '--secret' if args.secret else 'HTX_SECRET'
+        raise UsageError(f'the API key is missing: {given} is set but neither --api-key nor HTX_API_KEY is; '
+                         'nothing was sent')
+    if args.url is not None and bool(args.api_key) != bool(args.secret):
+        raise UsageError('with --url give both --api-key and --secret, or neither (the sandbox demo keys; '
+                         'HTX_API_KEY/HTX_SECRET are never sent to --url); nothing was sent')
+    return Credentials(key, secret) if key and secret else None
 
 
 def htx_config(api_key: str, secret: str, host: str = HOSTS[0]) -> dict[str, Any]:
@@ -132,93 +307,235 @@ def htx_config(api_key: str, secret: str, host: str = HOSTS[0]) -> dict[str, Any
     }
 
 
-def _run_demo(args: argparse.Namespace) -> int:
-    with Sandbox(port=0) as server:
-        _note(f'demo: an embedded HTX sandbox at {server.url} (no keys, nothing sent to HTX).')
-        placed = server.add_tpsl_orders('BTC-USDT', count=max(args.orders, 1))
-        already = server.add_tpsl_orders('BTC-USDT', count=2, status=6)  # cancelled earlier
-        executed = server.add_tpsl_orders('BTC-USDT', count=1, status=4)  # triggered already
-        unknown = [str(int(placed[-1]) + 10_000 + i) for i in range(3)]
-        ids = placed[:5] + already + unknown[:1] + placed[5:] + executed + unknown[1:]
-        _note(f'placed {len(placed)} TP/SL orders on BTC-USDT; cancelling them together with '
-              f'{len(already)} already cancelled, {len(executed)} executed and {len(unknown)} unknown ids '
-              f'in one call ({len(ids)} ids, {-(-len(ids) // MAX_IDS_PER_REQUEST)} signed requests at <= 5/s).')
-        orders, error = _cancel(htx(exchange_config(server.hostname)), 'BTC/USDT:USDT', ids, args)
-        expected = dict.fromkeys(placed + already, 'canceled') | dict.fromkeys(executed, 'closed')
-        expected |= dict.fromkeys(unknown, 'failed')
-        as_expected = error is None and {o['id']: o['status'] for o in orders} == expected
-        _note('demo: every id reported as expected.' if as_expected else 'demo: unexpected outcome, see above.')
-        return EXIT_ALL_CANCELED if as_expected else EXIT_SOME_NOT_CANCELED
+def _url_config(url: SplitResult, args: argparse.Namespace) -> dict[str, Any]:
+    """ccxt config for ``--url``: its host and port only (user info is dropped, never sent or shown)."""
+    host = f'[{url.hostname}]' if ':' in (url.hostname or '') else str(url.hostname)
+    hostname = f'{host}:{url.port}' if url.port is not None else host
+    if args.api_key and args.secret:
+        config = exchange_config(hostname, args.api_key, args.secret)
+    else:
+        config = exchange_config(hostname)
+    config['urls']['api']['contract'] = url.scheme + '://{hostname}'
+    return config
 
 
-def _cancel(
-    exchange: Any, symbol: str, raw_ids: Sequence[str], args: argparse.Namespace
-) -> tuple[list[dict[str, Any]], BaseException | None]:
-    """Cancel in batches of 10 so that a progress bar can follow; print one line per id."""
-    ids = [part.strip() for raw in raw_ids for part in raw.split(',')]
-    orders: list[dict[str, Any]] = []
-    error: BaseException | None = None
-    try:
-        margin = 'cross' if getattr(args, 'cross', False) else 'isolated'
-        cancel = exchange.cancel_cross_tpsl_orders if margin == 'cross' else exchange.cancel_isolated_tpsl_orders
-        params = {'route': args.route} if getattr(args, 'route', None) else {}
-        distinct = _validate.order_ids(ids, 'htx-tpsl cancel')
-        exchange.load_markets()
-        batches = chunked(distinct)
-        progress = _Progress(len(distinct), enabled=not args.no_progress and len(batches) > 1)
-        for batch in batches:
-            try:
-                orders += cancel(batch, symbol, params)
-            except ccxt.BaseError as failed:
-                error = error or failed
-                orders += getattr(failed, 'orders', [])
-            progress.advance(len(batch))
-        progress.close()
-    except ccxt.BaseError as failed:
-        error = failed
-    if orders:
-        _print_orders(orders, args.json, sys.stdout)
-        counts = Counter(str(order['status']) for order in orders)
-        _note(f'{len(orders)} ids: ' + ', '.join(f'{n} {status}' for status, n in counts.most_common()) + '.')
-    if error is not None:
-        print(f'error: {type(error).__name__}: {scrub(str(error))}', file=sys.stderr)
-    return orders, error
+@contextlib.contextmanager
+def _connect(args: argparse.Namespace, out: Output) -> Iterator[tuple[Any, str]]:
+    """The exchange a command talks to, and where that is; an embedded sandbox lives as long as the block."""
+    credentials = _credentials(args)
+    timeout = {'timeout': args.timeout} if args.timeout else {}
+    if args.url is not None:
+        shown = f'{args.url.scheme}://{args.url.netloc.rpartition("@")[2]}'
+        if '@' in args.url.netloc:
+            out.note('note: the user info in --url is ignored.')
+        keys = 'your --api-key' if args.api_key else 'the sandbox demo keys'
+        yield htx({**_url_config(args.url, args), **timeout}), f'{shown} (--url, {keys})'
+    elif credentials is not None and not getattr(args, 'sandbox', False):
+        yield htx({**htx_config(credentials.api_key, credentials.secret, args.host), **timeout}), f'HTX ({args.host})'
+    else:
+        reason = '--sandbox given' if getattr(args, 'sandbox', False) else 'no HTX_API_KEY/HTX_SECRET'
+        with Sandbox(port=0) as server:
+            where = f'an embedded sandbox at {server.url} ({reason}; nothing is sent to HTX)'
+            yield htx({**exchange_config(server.hostname), **timeout}), where
 
 
-def _exit_status(orders: list[dict[str, Any]], error: BaseException | None) -> int:
-    if error is not None and not orders:
-        return EXIT_ERROR
-    if error is None and all(order['status'] == 'canceled' for order in orders):
-        return EXIT_ALL_CANCELED
-    return EXIT_SOME_NOT_CANCELED
+def _route_line(exchange: Any, route: str) -> str:
+    if route != protocol.AUTO:
+        return f'route: {route} (--route)'
+    return f"route: {exchange._tpsl_auto_family or 'undecided'} (auto)"
 
 
-def _print_orders(orders: list[dict[str, Any]], as_json: bool, out: TextIO) -> None:
-    rows = [_row(order) for order in orders]
-    if as_json:
-        json.dump(rows, out, indent=2)
-        out.write('\n')
-        return
-    headers = ('id', 'status', 'code', 'message')
-    table = [headers, *((r['id'], str(r['status']), str(r['code'] or ''), r['message'] or '') for r in rows)]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
-    for row in table:
-        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
-        out.write('  '.join([*cells, row[3]]) + '\n')
+# -- per-id results --------------------------------------------------------------------------
 
 
 def _row(order: dict[str, Any]) -> dict[str, Any]:
-    info = order['info'] if isinstance(order['info'], dict) else {}
-    code = info.get('err_code', info.get('code'))  # classic and v5 spellings
-    code = None if str(code) == '200' else code  # v5's per-item success
-    message = info.get('err_msg') or (info.get('message') if code is not None else None)
-    if not message:
-        message = '' if order['status'] == 'canceled' else info.get('error')
-    return {'id': order['id'], 'symbol': order['symbol'], 'status': order['status'], 'code': code, 'message': message}
+    code, message = outcome(order)
+    info = order.get('info')
+    if order['status'] is None and code is None and isinstance(info, dict) and info.get('error'):
+        message = f"outcome unknown, {info['error']}: {message}"  # no usable reply: a timeout, a network error...
+    return {'id': order['id'], 'symbol': order['symbol'], 'status': order['status'], 'code': code,
+            'message': message, 'sent': True}
 
 
-def _note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def _unsent_row(order_id: str, symbol: str, why: str, sent: bool = False) -> dict[str, Any]:
+    return {'id': order_id, 'symbol': symbol, 'status': None, 'code': None, 'message': why, 'sent': sent}
+
+
+def _shown_status(row: dict[str, Any]) -> str:
+    return NOT_SENT if not row['sent'] else str(row['status'] or UNCONFIRMED)
+
+
+def _table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    cells = [('id', 'status', 'code', 'message')]
+    cells += [(r['id'], _shown_status(r), r['code'] or '', _one_line(r['message'] or '')) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(3)]
+    return ['  '.join([*(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+            for row in cells]
+
+
+def _summary(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per outcome (shown status and HTX code), most frequent first."""
+    groups: Counter[tuple[str, str | None]] = Counter((_shown_status(r), r['code']) for r in rows)
+    first: dict[tuple[str, str | None], str | None] = {}
+    for r in rows:
+        first.setdefault((_shown_status(r), r['code']), r['message'])
+    lines = []
+    for (status, code), count in groups.most_common():
+        detail = ': '.join(filter(None, [code, _one_line(first[status, code] or '', 160)]))
+        lines.append(f'summary: {count} {status}' + (f' ({detail})' if detail else ''))
+    return lines
+
+
+def _sample(rows: Sequence[dict[str, Any]], limit: int = TABLE_SAMPLE) -> list[dict[str, Any]]:
+    """At most ``limit`` rows, every outcome among them, in the original order."""
+    chosen: dict[int, None] = {}
+    seen: set[tuple[str, str | None]] = set()
+    for index, row in enumerate(rows):
+        key = (_shown_status(row), row['code'])
+        if key not in seen:
+            seen.add(key)
+            chosen[index] = None
+    for index in range(len(rows)):
+        if len(chosen) >= limit:
+            break
+        chosen.setdefault(index, None)
+    return [rows[i] for i in sorted(chosen)]
+
+
+def _print_rows(rows: Sequence[dict[str, Any]], as_json: bool, out: Output) -> None:
+    if as_json:
+        out.json(list(rows))
+    else:
+        for line in _table(rows):
+            out.out(line)
+
+
+def _htx_said(error: BaseException) -> tuple[str | None, str | None]:
+    """HTX's code and message in the refusal a library exception carries (``htx_reply``), either envelope."""
+    reply = getattr(error, 'htx_reply', None)
+    if not isinstance(reply, dict):
+        return None, None
+    code = protocol.code_of(reply.get('err_code', reply.get('code')))
+    message = next((reply[k] for k in ('err_msg', 'err-msg', 'message', 'msg') if reply.get(k)), None)
+    return code, None if message is None else str(message)
+
+
+def _reason(error: BaseException, route: str | None = None) -> str:
+    """One line: the ccxt class and HTX's code and message (never "see .orders": a shell has none)."""
+    orders = [o for o in getattr(error, 'orders', None) or [] if isinstance(o, dict)]
+    code, message = outcome(orders[0]) if orders else _htx_said(error)
+    if code is None and not message:
+        message = str(error)
+    text = f'HTX {code}: {message}' if code else str(message)
+    if isinstance(error, ccxt.NotSupported) and code in protocol.WRONG_FAMILY_CODES and route in ('v1', 'v5'):
+        other = 'v5' if route == 'v1' else 'v1'
+        text = (f'HTX refused the {route} API for this account ({code}: {message}); it uses the {other} API: '
+                f'use --route {other} (or --route auto)')
+    return f'{type(error).__name__}: {_one_line(text)}'
+
+
+# -- cancel ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Cancel:
+    """What became of the ids so far."""
+
+    symbol: str
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[BaseException] = field(default_factory=list)
+    answered: bool = False  # HTX answered per id, or may have acted (no reply): not "nothing done"
+    stopped: str | None = None  # why the remaining ids were not sent
+    in_flight: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    def record(self, orders: list[dict[str, Any]], error: BaseException | None) -> None:
+        """A batch's orders (the library's, or those its exception carries) and that exception."""
+        self.in_flight = []
+        if error is not None:
+            self.errors.append(error)
+        if not orders:  # refused before anything was sent (a bad symbol, markets unreachable)
+            self.stopped = f'{type(error).__name__} before sending' if error is not None else 'not sent'
+            return
+        self.rows.update((o['id'], _row(o)) for o in orders)
+        refused = error is not None and isinstance(getattr(error, 'htx_reply', None), dict)
+        self.answered = self.answered or not refused
+        if isinstance(error, STOP_AFTER) and refused:
+            self.stopped = f'HTX refused an earlier request ({type(error).__name__})'
+
+    def result(self, ids: list[str]) -> list[dict[str, Any]]:
+        flying = set(self.in_flight)
+        why = 'interrupted before it was sent' if self.interrupted else self.stopped or 'not sent'
+        return [self.rows.get(i) or (
+            _unsent_row(i, self.symbol, 'interrupted before HTX answered: the outcome is unknown', sent=True)
+            if i in flying else _unsent_row(i, self.symbol, why)) for i in ids]
+
+
+def _order_ids(raw: Sequence[str]) -> list[str]:
+    """The distinct ids, in order; a malformed one is named by position, not repeated (it may be a typo'd key)."""
+    parts = [part.strip() for item in raw for part in item.split(',')]
+    for position, part in enumerate(parts, 1):
+        if not _validate.canonical_id(part):
+            raise UsageError(f'ID #{position} is not an HTX order id (a positive integer of at most 19 digits); '
+                             'nothing was sent')
+    return list(dict.fromkeys(parts))
+
+
+def _run_cancel(args: argparse.Namespace, out: Output) -> int:
+    ids = _order_ids(args.ids)
+    with _connect(args, out) as (exchange, where):
+        out.note(f'cancelling {len(ids)} {"cross" if args.cross else "isolated"} TP/SL orders on {where}.')
+        state = _cancel_in_batches(exchange, args, ids, out)
+    return _report_cancel(state, ids, args, out)
+
+
+def _cancel_in_batches(exchange: Any, args: argparse.Namespace, ids: list[str], out: Output) -> _Cancel:
+    cancel = exchange.cancel_cross_tpsl_orders if args.cross else exchange.cancel_isolated_tpsl_orders
+    state = _Cancel(args.symbol)
+    batches = [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]
+    progress = _Progress(len(ids), enabled=not args.no_progress and len(batches) > 1)
+    try:
+        for number, batch in enumerate(batches, 1):
+            state.in_flight = batch
+            try:
+                state.record(cancel(batch, args.symbol, {'route': args.route}), None)
+            except ccxt.BaseError as failed:
+                state.record(list(getattr(failed, 'orders', None) or []), failed)
+            if number == 1 and state.answered:
+                out.note(_route_line(exchange, args.route))
+            progress.advance(len(batch))
+            if args.verbose:
+                done = [state.rows[i] for i in batch if i in state.rows]
+                out.note(f'batch {number}/{len(batches)}: {len(batch)} ids: ' + ', '.join(
+                    f'{n} {s}' for s, n in Counter(_shown_status(r) for r in done).most_common()))
+            if state.stopped:
+                break
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the report short
+        state.interrupted = True
+    finally:
+        progress.close()
+    return state
+
+
+def _report_cancel(state: _Cancel, ids: list[str], args: argparse.Namespace, out: Output) -> int:
+    rows = state.result(ids)
+    if state.interrupted:
+        _print_rows(rows, args.json, out)
+        for line in _summary(rows):
+            out.note(line)
+        out.note('interrupted: the ids above marked "not sent" were not sent; those in flight may or may not '
+                 'have been cancelled.')
+        return EXIT_INTERRUPTED
+    if not state.answered:
+        out.note('error: ' + _reason(state.errors[0], args.route))
+        return EXIT_ERROR
+    _print_rows(rows, args.json, out)
+    for line in _summary(rows):
+        out.note(line)
+    if state.errors:
+        out.note('error: ' + _reason(state.errors[0], args.route))
+    return EXIT_OK if all(r['status'] == 'canceled' for r in rows) else EXIT_NOT_ALL
 
 
 class _Progress:
@@ -236,5 +553,194 @@ class _Progress:
             sys.stderr.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if self.enabled and self.done:
             sys.stderr.write('\n')
+            sys.stderr.flush()
+
+
+# -- doctor ----------------------------------------------------------------------------------
+
+
+def _run_doctor(args: argparse.Namespace, out: Output) -> int:
+    with _connect(args, out) as (exchange, where):
+        out.note(f'doctor: {where}; read-only, nothing is placed or cancelled.')
+        report = _diagnose(exchange, args.symbol)
+    report['target'] = where
+    if args.json:
+        out.json(report)
+    else:
+        for line in _doctor_lines(report):
+            out.out(line)
+    if report['credentials_refused'] or report['unknown_symbol']:
+        return EXIT_ERROR
+    return EXIT_OK if report['healthy'] else EXIT_NOT_ALL
+
+
+def _probe(exchange: Any, call: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """Run one read-only call: (its value or None, what to report: error, HTX code and message, rate limits)."""
+    exchange.last_response_headers = None
+    value, error = None, None
+    try:
+        value = call()
+    except ccxt.BaseError as failed:
+        error = failed
+    headers = exchange.last_response_headers or {}
+    check: dict[str, Any] = {
+        'ok': error is None,
+        'ratelimit': {k.lower(): v for k, v in headers.items() if k.lower().startswith('ratelimit-')},
+    }
+    if error is not None:
+        code, message = _htx_said(error)
+        check.update(error=type(error).__name__, code=code, message=_one_line(message or str(error), 300))
+    return value, check
+
+
+def _asset_mode(exchange: Any) -> dict[str, Any]:
+    reply, check = _probe(exchange, exchange.contract_private_get_v5_account_asset_mode)
+    data = reply.get('data') if isinstance(reply, dict) else None
+    data = data if isinstance(data, dict) else {}
+    key = next((k for k in protocol.ASSET_MODE_KEYS if k in data), None)
+    value = data.get(key) if key else None
+    family = protocol.ASSET_MODE_FAMILY.get(protocol.code_of(value) or '')
+    if check['ok'] and key is None:
+        check.update(ok=False, error='BadResponse', message=_one_line(f'no asset mode in the reply: {reply!r}', 300))
+    return {**check, 'value': value, 'key': key, 'family': family}
+
+
+def _listing(exchange: Any, symbol: str, route: str) -> dict[str, Any]:
+    orders, check = _probe(exchange, lambda: exchange.fetch_open_isolated_tpsl_orders(symbol, None, None,
+                                                                                       {'route': route}))
+    return {**check, 'count': len(orders) if orders is not None else None}
+
+
+def _diagnose(exchange: Any, symbol: str) -> dict[str, Any]:
+    """Asset mode, the route 'auto' picks (by listing with it), and the v1 and v5 listings."""
+    asset_mode = _asset_mode(exchange)
+    listings = {route: _listing(exchange, symbol, route) for route in (protocol.AUTO, protocol.CLASSIC, protocol.V5)}
+    picked = exchange._tpsl_auto_family  # what route 'auto' decided on the listing above
+    problems = [] if asset_mode['ok'] else [f'the asset mode query failed: {_check_text(asset_mode)}']
+    if picked is None:
+        problems.append("route 'auto' could not decide the API family")
+    for route in (protocol.AUTO, picked):
+        if route is not None and not listings[route]['ok']:
+            problems.append(f'the {route} listing failed: {listings[route]["error"]}')
+    errors = {check.get('error') for check in (asset_mode, *listings.values())}
+    return {'symbol': symbol, 'asset_mode': asset_mode, 'auto_route': picked, 'listings': listings,
+            'healthy': not problems, 'problems': list(dict.fromkeys(problems)),
+            'credentials_refused': 'AuthenticationError' in errors, 'unknown_symbol': 'BadSymbol' in errors}
+
+
+def _check_text(check: dict[str, Any]) -> str:
+    if check['ok']:
+        return f"{check['count']} open TP/SL orders" if 'count' in check else 'ok'
+    return ' '.join(filter(None, [check['error'], check['code'] and f"{check['code']}:", check['message']]))
+
+
+def _ratelimit_text(check: dict[str, Any]) -> str:
+    limits = check['ratelimit']
+    return '  '.join(f'{k}={v}' for k, v in limits.items()) if limits else 'no ratelimit-* headers'
+
+
+def _doctor_lines(report: dict[str, Any]) -> list[str]:
+    mode = report['asset_mode']
+    if mode['ok']:
+        mode_text = f"{mode['value']} (data.{mode['key']}): {mode['family'] or 'unknown, the package uses v5'}"
+    else:
+        mode_text = _check_text(mode)
+    lines = [f"target        {report['target']}", f"symbol        {report['symbol']}",
+             f'asset mode    {mode_text}', f'              {_ratelimit_text(mode)}',
+             f"route auto    {report['auto_route'] or 'undecided'}"]
+    for route, check in report['listings'].items():
+        lines += [f'{"listing " + route:<14}{_check_text(check)}', f'              {_ratelimit_text(check)}']
+    if report['healthy']:
+        lines.append(f"healthy: route auto ({report['auto_route']}) lists the TP/SL orders of {report['symbol']}")
+    lines += [f'problem: {problem}' for problem in report['problems']]
+    return lines
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+
+def _run_demo(args: argparse.Namespace, out: Output) -> int:
+    if _credentials(args) is not None or args.url is not None:
+        out.note('demo: credentials given (or --url): the demo places and cancels nothing there; running the '
+                 'read-only doctor checks instead.')
+        args.symbol, args.sandbox = DEFAULT_SYMBOL, False
+        return _run_doctor(args, out)
+    timeout = {'timeout': args.timeout} if args.timeout else {}
+    with Sandbox(port=0, account_mode=args.account_mode) as server:
+        out.note(f'demo: an embedded HTX sandbox at {server.url}, a {args.account_mode} account; no keys needed, '
+                 'nothing is sent to HTX.')
+        exchange = htx({**exchange_config(server.hostname), **timeout})
+        return _demo(exchange, server, args, out)
+
+
+def _demo(exchange: Any, server: Sandbox, args: argparse.Namespace, out: Output) -> int:
+    symbol = DEFAULT_SYMBOL
+    placed: list[str] = []
+    for pair in range(0, args.orders, 2):
+        stop_loss = 30_000 if pair + 1 < args.orders else None  # an odd count ends with a take-profit alone
+        placed += [o['id'] for o in exchange.create_isolated_tpsl_orders(symbol, 'sell', 1, 150_000, stop_loss)]
+    listed = {o['id'] for o in exchange.fetch_open_isolated_tpsl_orders(symbol)}
+    out.note(_route_line(exchange, protocol.AUTO))  # decided by the first call, once per exchange
+    out.note(f'created {len(placed)} TP/SL orders on {symbol} (create_isolated_tpsl_orders), in pairs: a '
+             'take-profit and a stop-loss each.')
+    out.note(f'listed {len(listed)} open TP/SL orders (fetch_open_isolated_tpsl_orders).')
+    extra = _demo_extra_ids(server)
+    expected = dict.fromkeys(placed, ('canceled', None)) | extra
+    ids = list(expected)
+    kinds = Counter(extra.values())
+    out.note(f'cancelling {len(ids)} ids in one call (cancel_isolated_tpsl_orders): the {len(placed)} created, '
+             f'{kinds["canceled", protocol.ORDER_ALREADY_CANCELLED]} already cancelled, '
+             f'{kinds["closed", protocol.ORDER_EXECUTED]} executed and {kinds[None, protocol.ORDER_NOT_FOUND]} '
+             'unknown.')
+    rows = [_row(o) for o in exchange.cancel_isolated_tpsl_orders(ids, symbol)]
+    _print_rows(rows if args.json or args.verbose else _sample(rows), args.json, out)
+    if not (args.json or args.verbose) and len(rows) > TABLE_SAMPLE:
+        out.note(f'(a sample: {TABLE_SAMPLE} of {len(rows)} ids, one of each outcome at least; --verbose lists all)')
+    for line in _summary(rows):
+        out.note(line)
+    wrong = [r['id'] for r in rows if (r['status'], r['code']) != expected[r['id']]]
+    wrong += [i for i in placed if i not in listed]
+    out.note('demo: every id reported as expected.' if not wrong else f'demo: unexpected outcome for {wrong}.')
+    return EXIT_OK if not wrong else EXIT_NOT_ALL
+
+
+def _demo_extra_ids(server: Sandbox) -> dict[str, tuple[str | None, str | None]]:
+    """Ids the demo adds to its cancel, in the book of the account's family, with the outcome expected."""
+    if server.account_mode(DEMO_API_KEY) == 'classic':
+        cancelled = server.add_tpsl_orders('BTC-USDT', count=2, status=6)
+        executed = server.add_tpsl_orders('BTC-USDT', count=1, status=4)
+    else:
+        cancelled = server.add_algo_orders('BTC-USDT', 2, state='canceled')
+        executed = server.add_algo_orders('BTC-USDT', 1, state='effective')
+    unknown = [str(1_399_999_999_999_999_001 + i) for i in range(3)]
+    return (dict.fromkeys(cancelled, ('canceled', protocol.ORDER_ALREADY_CANCELLED))
+            | dict.fromkeys(executed, ('closed', protocol.ORDER_EXECUTED))
+            | dict.fromkeys(unknown, (None, protocol.ORDER_NOT_FOUND)))
+
+
+# -- sandbox ---------------------------------------------------------------------------------
+
+
+def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
+    def ready(server: Sandbox) -> None:
+        api = 'the classic v1 API' if args.account_mode == 'classic' else 'the v5 API'
+        latency = f'; latency {args.latency[0]:g}-{args.latency[1]:g} ms' if args.latency else ''
+        out.out(f'HTX sandbox on {server.url} (account mode {args.account_mode}: {api}{latency})')
+        out.out(f'  api key:  {DEMO_API_KEY}')  # the sandbox's public demo credentials, not HTX's
+        out.out(f'  secret:   {DEMO_SECRET}')
+        out.out(f'  ccxt:     ccxt_htx_tpsl.htx(ccxt_htx_tpsl.sandbox.exchange_config({server.hostname!r}))')
+        out.out(f'  htx-tpsl: htx-tpsl cancel BTC/USDT:USDT ID... --url {server.url}')
+        if args.seed:
+            seeded = server.seed_open_orders('BTC-USDT', args.seed)
+            out.out(f'seeded {len(seeded)} open TP/SL orders on BTC-USDT: {" ".join(seeded)}')
+        out.out('Ctrl-C stops it.')
+
+    sandbox = Sandbox(port=args.port, host=args.host, account_mode=args.account_mode, latency=args.latency)
+    try:
+        sandbox.serve_forever(on_ready=ready)
+    except OSError as failed:
+        out.note(f'error: cannot listen on {args.host}:{args.port}: {failed.strerror or failed}')
+        return EXIT_ERROR
+    return EXIT_OK
