@@ -141,6 +141,7 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
                 'createCrossTpslOrders': True,
                 'fetchOpenIsolatedTpslOrders': True,
                 'fetchOpenCrossTpslOrders': True,
+                'fetchTpslRoute': True,
             },
             'options': {
                 'tpslRoute': protocol.AUTO,
@@ -265,6 +266,14 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         if ticket is not None:
             self._tpsl_pacer.lost(ticket, wall_ms())
             _TICKET.set(None)
+
+    def parse_json(self, http_response: Any) -> Any:
+        """ccxt's, except that a reply nested too deeply to decode is not JSON (ccxt before 4.5.65
+        lets Python's RecursionError out of ``fetch``): it then reads as an unusable reply."""
+        try:
+            return super().parse_json(http_response)
+        except RecursionError:
+            return None
 
     # -- errors ------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Generator
-from typing import Any
+from typing import Any, TypeVar
 
 from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, NetworkError, NotSupported
 
@@ -33,7 +33,8 @@ LOAD_MARKETS = 'load_markets'
 # failures that may pass when sent again (ccxt's OperationFailed in 4.5; spelled out: ccxt 4.2 files
 # BadResponse elsewhere): timeouts, network errors, error pages, 1000/1001/1004/1032, garbled replies
 RETRYABLE = (NetworkError, BadResponse)
-Flow = Generator[Any, Any, Any]
+T = TypeVar('T')
+Flow = Generator[Any, Any, T]  # what a flow yields, is sent, returns
 
 RETRY_OPTIONS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOnFailureDelay',
                  'defaultMaxRetriesOnFailureDelay', 'resendRateLimited')
@@ -122,7 +123,7 @@ class TpslFlowsMixin(TpslCoreMixin):
 
     # -- shared steps ------------------------------------------------------------------------
 
-    def _flow_asset_mode(self, retry: Retry) -> Flow:
+    def _flow_asset_mode(self, retry: Retry) -> Flow[Any]:
         """The family ``GET /v5/account/asset_mode`` names; None when HTX refused to say (not cached)."""
         endpoint = _endpoints.ASSET_MODE
         last = (yield [Call(endpoint.attr, endpoint.key, {}, retry)])[0][-1]
@@ -141,7 +142,7 @@ class TpslFlowsMixin(TpslCoreMixin):
             family = protocol.V5
         return family
 
-    def _flow_family(self, route: str, retry: Retry) -> Flow:
+    def _flow_family(self, route: str, retry: Retry) -> Flow[Any]:
         """The family a call uses: the explicit route, or what 'auto' decided (asked once per instance)."""
         if route in FAMILIES:
             family: Family = FAMILIES[route]
@@ -182,9 +183,20 @@ class TpslFlowsMixin(TpslCoreMixin):
         self._tpsl_forbid(copied, forbidden, where)
         return method, where, checked, copied, route
 
+    # -- which family ------------------------------------------------------------------------
+
+    def _flow_route(self, params: Any) -> Flow[str]:
+        """The family ('v1' or 'v5') the TP/SL methods use with these params; asks HTX once for 'auto'."""
+        method = 'fetchTpslRoute'
+        where = f'{self.id} {method}()'
+        copied = _validate.params(params, where)
+        route = self._tpsl_route(method, copied, where)
+        family: Family = yield from self._flow_family(route, self._tpsl_retry(method, copied, where))
+        return family.name
+
     # -- cancel by id ------------------------------------------------------------------------
 
-    def _flow_cancel(self, ids: Any, symbol: Any, params: Any, margin: str) -> Flow:
+    def _flow_cancel(self, ids: Any, symbol: Any, params: Any, margin: str) -> Flow[list[Any]]:
         method = method_name('cancel', margin)
         order_ids = _validate.order_ids(ids, f'{self.id} {method}()')
         method, where, symbol, params, route = self._tpsl_common('cancel', margin, symbol, params, CANCEL_KEYS)
@@ -206,7 +218,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         return orders
 
     def _flow_cancel_ids(self, market: dict[str, Any], margin: str, ids: list[str], params: dict[str, Any],
-                         retry: Retry, route: str, family: Family, method: str) -> Flow:
+                         retry: Retry, route: str, family: Family, method: str) -> Flow[Any]:
         """Cancel ``ids`` in requests of at most ``family.max_cancel_ids``: (outcomes, failures, requests)."""
         size = family.max_cancel_ids
         chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
@@ -287,7 +299,7 @@ class TpslFlowsMixin(TpslCoreMixin):
     # -- create ------------------------------------------------------------------------------
 
     def _flow_create(self, symbol: Any, side: Any, amount: Any, take_profit: Any, stop_loss: Any, params: Any,
-                     margin: str) -> Flow:
+                     margin: str) -> Flow[list[Any]]:
         method = method_name('create', margin)
         where = f'{self.id} {method}()'
         if isinstance(params, dict):
@@ -317,7 +329,8 @@ class TpslFlowsMixin(TpslCoreMixin):
         orders, failures = yield from self._flow_create_legs(market, spec, params, route, family, method, where)
         if failures:
             raise self._tpsl_create_failure(method, market, orders, failures)
-        return orders
+        created: list[Any] = orders
+        return created
 
     def _tpsl_check_leg(self, kind: str, leg: Any, where: str) -> tuple[str, Any, Any, str, str | None]:
         """(kind, trigger, price, price type, client id) of a takeProfit / stopLoss argument:
@@ -350,7 +363,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         return kind, checked, price, price_type, client_id
 
     def _flow_create_legs(self, market: dict[str, Any], spec: CreateSpec, params: dict[str, Any], route: str,
-                          family: Family, method: str, where: str) -> Flow:
+                          family: Family, method: str, where: str) -> Flow[Any]:
         """Send each create once: (orders created, [(legs, failure)])."""
         if family.name == protocol.CLASSIC and any(leg.client_id for leg in spec.legs):
             raise BadRequest(f"{where} classic TP/SL orders have no client order id; use route 'v5' or drop "
@@ -418,7 +431,7 @@ class TpslFlowsMixin(TpslCoreMixin):
 
     # -- list --------------------------------------------------------------------------------
 
-    def _flow_list(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str) -> Flow:
+    def _flow_list(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str) -> Flow[list[Any]]:
         method, where, symbol, params, route = self._tpsl_common('fetchOpen', margin, symbol, params, LIST_KEYS)
         if since is not None:
             _validate.non_negative(since, 'since', where, integer=True)
@@ -431,10 +444,11 @@ class TpslFlowsMixin(TpslCoreMixin):
         raw, family = yield from self._flow_pages(market, margin, params, retry, route, family, method)
         orders = [o for o in (family.listed_order(self, item, market, margin) for item in raw) if o is not None]
         orders.sort(key=lambda o: (o['timestamp'] is None, o['timestamp'] or 0))
-        return self.filter_by_since_limit(orders, since, limit)
+        result: list[Any] = self.filter_by_since_limit(orders, since, limit)
+        return result
 
     def _flow_pages(self, market: dict[str, Any], margin: str, params: dict[str, Any], retry: Retry, route: str,
-                    family: Family, method: str) -> Flow:
+                    family: Family, method: str) -> Flow[Any]:
         """Every page of open TP/SL orders: (raw items, the family that answered).
 
         Bounded by a request count (``family.max_pages``) and by progress: a page cursor seen
@@ -465,7 +479,7 @@ class TpslFlowsMixin(TpslCoreMixin):
 
     # -- cancel all --------------------------------------------------------------------------
 
-    def _flow_cancel_all(self, symbol: Any, params: Any, margin: str) -> Flow:
+    def _flow_cancel_all(self, symbol: Any, params: Any, margin: str) -> Flow[list[Any]]:
         method, where, symbol, params, route = self._tpsl_common('cancelAll', margin, symbol, params,
                                                                  CANCEL_ALL_KEYS)
         side = params.pop('side', None)
@@ -484,7 +498,8 @@ class TpslFlowsMixin(TpslCoreMixin):
                 call = family.cancel_all_call(self, market, margin, side, params, retry)
                 last = (yield [call])[0][-1] if call is not None else None
             if call is not None:
-                return (yield from self._flow_cancel_all_reply(market, family, route, retry, last, method))
+                replied: list[Any] = yield from self._flow_cancel_all_reply(market, family, route, retry, last, method)
+                return replied
         raw, family = yield from self._flow_pages(market, margin, params, retry, route, family, method)
         listed = [o for o in (family.listed_order(self, item, market, margin) for item in raw)
                   if o is not None and o['status'] == 'open' and (side is None or o['side'] == side)]
@@ -499,7 +514,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         return orders
 
     def _flow_cancel_all_reply(self, market: dict[str, Any], family: Family, route: str, retry: Retry, last: Any,
-                               method: str) -> Flow:
+                               method: str) -> Flow[Any]:
         """The result of HTX's own cancel-all: [] only when HTX said there was nothing to cancel."""
         if isinstance(last, BaseError):
             if _reply_code(last) == protocol.NOTHING_TO_CANCEL and not _unknown(last):

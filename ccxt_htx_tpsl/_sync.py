@@ -13,7 +13,7 @@ import ccxt
 
 from ._core import wall_ms
 from ._family import Call
-from ._flows import LOAD_MARKETS, Flow, TpslFlowsMixin
+from ._flows import LOAD_MARKETS, Flow, T, TpslFlowsMixin
 from ._transport import install_sync_transport
 
 
@@ -153,9 +153,22 @@ class htx(TpslFlowsMixin, ccxt.htx):
         """
         return self._tpsl_run(self._flow_cancel_all(symbol, params, 'cross'))
 
+    def fetch_tpsl_route(self, params: dict[str, Any] = {}) -> str:
+        """
+        the API family the TP/SL methods use for this account: 'v1' (classic) or 'v5' (unified)
+
+        With route 'auto' (the default) this asks HTX once per exchange (GET /v5/account/asset_mode) and
+        remembers the answer; an explicit route ('v1' or 'v5', in params or options) is returned as it is.
+
+        :param dict [params]: 'route' as for the TP/SL methods
+        :returns str: 'v1' or 'v5'
+        """
+        route: str = self._tpsl_run(self._flow_route(params))
+        return route
+
     # -- sending -----------------------------------------------------------------------------
 
-    def _tpsl_run(self, flow: Flow) -> list[Any]:
+    def _tpsl_run(self, flow: Flow[T]) -> T:
         try:
             step = next(flow)
             while True:
@@ -165,7 +178,7 @@ class htx(TpslFlowsMixin, ccxt.htx):
                 else:
                     step = flow.send([self._tpsl_call(call) for call in step])
         except StopIteration as done:
-            result: list[Any] = done.value
+            result: T = done.value
             return result
         except ccxt.BaseError as error:
             raise self._tpsl_scrub(error) from None

@@ -14,7 +14,7 @@ import ccxt.async_support
 
 from ._core import wall_ms
 from ._family import Call
-from ._flows import LOAD_MARKETS, Flow, TpslFlowsMixin
+from ._flows import LOAD_MARKETS, Flow, T, TpslFlowsMixin
 from ._transport import install_async_transport
 
 
@@ -75,9 +75,14 @@ class AsyncTpslMixin(TpslFlowsMixin):
         """Cancel every open cross TP/SL order of a contract, or of one side (see the sync method)."""
         return await self._tpsl_run(self._flow_cancel_all(symbol, params, 'cross'))
 
+    async def fetch_tpsl_route(self, params: dict[str, Any] = {}) -> str:
+        """The API family the TP/SL methods use for this account, 'v1' or 'v5' (see the sync method)."""
+        route: str = await self._tpsl_run(self._flow_route(params))
+        return route
+
     # -- sending -----------------------------------------------------------------------------
 
-    async def _tpsl_run(self, flow: Flow) -> list[Any]:
+    async def _tpsl_run(self, flow: Flow[T]) -> T:
         try:
             step = next(flow)
             while True:
@@ -89,7 +94,7 @@ class AsyncTpslMixin(TpslFlowsMixin):
                 else:
                     step = flow.send(list(await asyncio.gather(*(self._tpsl_call(call) for call in step))))
         except StopIteration as done:
-            result: list[Any] = done.value
+            result: T = done.value
             return result
         except ccxt.BaseError as error:
             raise self._tpsl_scrub(error) from None

@@ -614,10 +614,10 @@ def _listing(exchange: Any, symbol: str, route: str) -> dict[str, Any]:
 
 
 def _diagnose(exchange: Any, symbol: str) -> dict[str, Any]:
-    """Asset mode, the route 'auto' picks (by listing with it), and the v1 and v5 listings."""
+    """Asset mode, the route 'auto' picks (fetch_tpsl_route), and the auto, v1 and v5 listings."""
     asset_mode = _asset_mode(exchange)
+    picked, _ = _probe(exchange, exchange.fetch_tpsl_route)  # what route 'auto' picks (asked once, remembered)
     listings = {route: _listing(exchange, symbol, route) for route in (protocol.AUTO, protocol.CLASSIC, protocol.V5)}
-    picked = exchange._tpsl_auto_family  # what route 'auto' decided on the listing above
     problems = [] if asset_mode['ok'] else [f'the asset mode query failed: {_check_text(asset_mode)}']
     if picked is None:
         problems.append("route 'auto' could not decide the API family")

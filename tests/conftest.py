@@ -17,15 +17,24 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import ccxt
+import ccxt.async_support
 import pytest
+from ccxt.base.types import Entry
 
 import ccxt_htx_tpsl
 import ccxt_htx_tpsl.async_support
 from ccxt_htx_tpsl import cli
+from ccxt_htx_tpsl._core import TpslCoreMixin
 from ccxt_htx_tpsl.cli import HOSTS
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 
 from .ccxt_checks import assert_ccxt_orders  # noqa: F401  (re-exported for the test modules)
+
+# ccxt's own htx with the endpoint declarations older ccxt releases lack (the v5 algo endpoints before
+# 4.5.59, the classic ones after 4.5.58) and nothing else changed: for the sandbox's raw protocol tests.
+_ENTRIES = {name: entry for name, entry in vars(TpslCoreMixin).items() if isinstance(entry, Entry)}
+RawHtx: Any = type('RawHtx', (ccxt.htx,), dict(_ENTRIES))
+AsyncRawHtx: Any = type('AsyncRawHtx', (ccxt.async_support.htx,), dict(_ENTRIES))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASSETTES = os.path.join(ROOT, 'cassettes')

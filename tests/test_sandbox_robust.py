@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import ccxt
 import pytest
 import requests
 
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, SANDBOX_HEADER, Sandbox, exchange_config
 
+from .conftest import RawHtx
 from .test_sandbox import OTHER_KEY, OTHER_SECRET, RATE_HEADERS, send, signed
 
 MAX_BODY = 4096
@@ -68,7 +68,7 @@ def envelope(path: str) -> str:
 ], ids=['nested', 'utf8', 'oversize', 'form', 'truncated'])
 def test_junk_bodies_answer_1030_in_the_paths_envelope(sb: Sandbox, path: str, api_key: str, secret: str,
                                                        body: bytes) -> None:
-    ex = ccxt.htx(exchange_config(sb.hostname, api_key, secret))
+    ex = RawHtx(exchange_config(sb.hostname, api_key, secret))
     request = signed(ex, path, {})
     request['body'] = body
     response = send(request)
@@ -81,7 +81,7 @@ def test_junk_bodies_answer_1030_in_the_paths_envelope(sb: Sandbox, path: str, a
 
 def test_a_body_over_the_default_limit() -> None:
     with Sandbox() as sandbox:
-        ex = ccxt.htx(sandbox.exchange_config())
+        ex = RawHtx(sandbox.exchange_config())
         request = signed(ex, 'v5/algo/order', {})
         request['body'] = b'{"pad": "' + b'x' * (2 * 1024 * 1024) + b'"}'
         assert_error(send(request), 'v5', 1030)
@@ -98,7 +98,7 @@ def test_an_unexpected_failure_answers_1000_in_the_paths_envelope(
 
     monkeypatch.setattr(sb._ctx.book, 'cancel', broken)
     monkeypatch.setattr(sb._ctx.algo_book, 'cancel', broken)
-    ex = ccxt.htx(exchange_config(sb.hostname, api_key, secret))
+    ex = RawHtx(exchange_config(sb.hostname, api_key, secret))
     body: Any = {**BTC, 'order_id': '1999999999999999999'} if envelope(path) == 'v1' else [
         {**BTC, 'algo_id': '1999999999999999999'}]
     with caplog.at_level(logging.DEBUG):
@@ -176,8 +176,8 @@ def test_requests_aiohttp_cannot_parse_get_json_without_the_request_line(
 
 
 def test_no_reply_or_log_line_carries_a_key_or_a_signature(sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
-    unified = ccxt.htx(sb.exchange_config())
-    classic = ccxt.htx(exchange_config(sb.hostname, OTHER_KEY, OTHER_SECRET))
+    unified = RawHtx(sb.exchange_config())
+    classic = RawHtx(exchange_config(sb.hostname, OTHER_KEY, OTHER_SECRET))
     sb.inject('opens', err_code=1004)
     sb.inject('swap_tpsl_openorders', http_status=502)
     requests_sent = [

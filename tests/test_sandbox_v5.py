@@ -18,6 +18,7 @@ from ccxt_htx_tpsl.sandbox import ASSET_MODES, DEMO_API_KEY, DEMO_SECRET, Sandbo
 from ccxt_htx_tpsl.sandbox.errors import message_for
 from ccxt_htx_tpsl.sandbox.v5 import MAX_CLIENT_ID_LENGTH, V5_DEFAULT_PAGE_LIMIT
 
+from .conftest import AsyncRawHtx, RawHtx
 from .test_sandbox import OTHER_KEY, OTHER_SECRET, RATE_HEADERS, send, signed
 
 THIRD_KEY, THIRD_SECRET = 'third000-sandbox0-htxtpsl0-00003', 'third000-secret00-htxtpsl0-00003'
@@ -43,11 +44,11 @@ def sb(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def ex(sb: Sandbox) -> Any:
-    return ccxt.htx(sb.exchange_config())
+    return RawHtx(sb.exchange_config())
 
 
 def key(sb: Sandbox, api_key: str, secret: str) -> Any:
-    return ccxt.htx(exchange_config(sb.hostname, api_key, secret))
+    return RawHtx(exchange_config(sb.hostname, api_key, secret))
 
 
 def call(ex: Any, path: str, payload: Any, method: str = 'POST') -> dict[str, Any]:
@@ -99,7 +100,7 @@ def state_of(sb: Sandbox, algo_id: str) -> str:
 @pytest.mark.parametrize('asset_mode_key', ['assets_mode', 'asset_mode'])
 def test_asset_mode_answers_every_mode_like_the_doc_example(mode: str, asset_mode_key: str) -> None:
     with Sandbox(account_mode=mode, asset_mode_key=asset_mode_key) as sandbox:
-        exchange = ccxt.htx(sandbox.exchange_config())
+        exchange = RawHtx(sandbox.exchange_config())
         response = send(signed(exchange, 'v5/account/asset_mode', {}, 'GET'))
         assert all(name in response.headers for name in RATE_HEADERS)
         reply = response.json()
@@ -140,7 +141,7 @@ def test_account_modes_and_their_aliases(sb: Sandbox) -> None:
 @pytest.mark.parametrize('mode', ['unified', 'unified-single'])
 def test_a_unified_account_gets_6023_from_every_classic_endpoint(mode: str) -> None:
     with Sandbox(account_mode=mode) as sandbox:
-        exchange = ccxt.htx(sandbox.exchange_config())
+        exchange = RawHtx(sandbox.exchange_config())
         [order_id] = sandbox.add_tpsl_orders('BTC-USDT')
         for endpoint in CLASSIC:
             response = send(signed(exchange, endpoint, {'contract_code': 'BTC-USDT', 'order_id': order_id}))
@@ -157,7 +158,7 @@ def test_a_unified_account_gets_6023_from_every_classic_endpoint(mode: str) -> N
 
 def test_a_classic_account_gets_4007_from_the_v5_algo_endpoints_only() -> None:
     with Sandbox(account_mode='classic') as sandbox:
-        exchange = ccxt.htx(sandbox.exchange_config())
+        exchange = RawHtx(sandbox.exchange_config())
         replies = [create(exchange), opens(exchange), cancel(exchange, [UNKNOWN_ID])]
         for reply in replies:
             assert_v5_error(reply, 4007, 'msg')
@@ -170,7 +171,7 @@ def test_a_classic_account_gets_4007_from_the_v5_algo_endpoints_only() -> None:
 
 def test_wrong_family_refusals_are_checked_after_the_rate_window() -> None:
     with Sandbox(account_mode='unified', rate_limit=2, rate_interval_ms=60_000) as sandbox:
-        exchange = ccxt.htx(sandbox.exchange_config())
+        exchange = RawHtx(sandbox.exchange_config())
         replies = [send(signed(exchange, 'swap_tpsl_cancel', {'contract_code': 'BTC-USDT', 'order_id': UNKNOWN_ID}))
                    for _ in range(3)]
         assert [r.json()['err_code'] for r in replies] == [6023, 6023, 1032]
@@ -180,7 +181,7 @@ def test_wrong_family_refusals_are_checked_after_the_rate_window() -> None:
 def test_custom_refusals() -> None:
     with Sandbox(account_modes={OTHER_KEY: 'classic'}, credentials={DEMO_API_KEY: DEMO_SECRET, OTHER_KEY: OTHER_SECRET},
                  migrated_error=(1510, 'use the v5 API'), v5_refusal=(4002, 'use the classic API')) as sandbox:
-        unified, classic = ccxt.htx(sandbox.exchange_config()), key(sandbox, OTHER_KEY, OTHER_SECRET)
+        unified, classic = RawHtx(sandbox.exchange_config()), key(sandbox, OTHER_KEY, OTHER_SECRET)
         reply = send(signed(unified, 'swap_tpsl_openorders', {'contract_code': 'BTC-USDT'})).json()
         assert (reply['err_code'], reply['err_msg']) == (1510, 'use the v5 API')
         assert_v5_error(opens(classic), 4002, 'msg')
@@ -409,7 +410,7 @@ def test_cancel_batch_limit_and_malformed_requests_are_refused_whole(sb: Sandbox
 
 def test_separate_books_in_both_directions() -> None:
     with Sandbox(account_mode='classic') as sandbox:
-        exchange = ccxt.htx(sandbox.exchange_config())
+        exchange = RawHtx(sandbox.exchange_config())
         [algo_id] = sandbox.add_algo_orders('BTC-USDT')
         [order_id] = sandbox.add_tpsl_orders('BTC-USDT')
         reply = send(signed(exchange, 'swap_tpsl_cancel', {'contract_code': 'BTC-USDT',
@@ -471,7 +472,7 @@ def test_seed_open_orders_follows_the_keys_family(sb: Sandbox) -> None:
 def test_orders_belong_to_the_uid(sb: Sandbox) -> None:
     """Both keys of UID 7001 see and cancel the same orders, on both books."""
     other = key(sb, OTHER_KEY, OTHER_SECRET)
-    [algo_id] = ok_data(create(ccxt.htx(sb.exchange_config())))
+    [algo_id] = ok_data(create(RawHtx(sb.exchange_config())))
     assert [i['algo_id'] for i in ok_data(opens(other))] == [algo_id['algo_id']]
     assert codes(cancel(other, [algo_id['algo_id']])) == [(algo_id['algo_id'], 200)]
     sb.set_account_mode(OTHER_KEY, 'classic')
@@ -511,7 +512,7 @@ def test_faults_on_the_v5_endpoints(sb: Sandbox, ex: Any) -> None:
 def test_async_ccxt_implicit_v5_endpoints() -> None:
     async def main() -> None:
         async with Sandbox() as sandbox:
-            exchange = ccxt.async_support.htx(sandbox.exchange_config())
+            exchange = AsyncRawHtx(sandbox.exchange_config())
             try:
                 mode = await exchange.contract_private_get_v5_account_asset_mode()
                 [ack] = (await exchange.contract_private_post_v5_algo_order(dict(TP, contract_code='ETH-USDT',
