@@ -102,13 +102,19 @@ class Classic:
         data = reply.get('data') if isinstance(reply, dict) else None
         if not isinstance(data, dict):
             raise BadResponse(f'{ex.id} unexpected reply to a TP/SL create: {reply!r:.300}')
-        orders = []
+        orders, missing = [], []
         for leg in legs:
             item = data.get(leg.kind + '_order')
             order_id = ex.safe_string_2(item, 'order_id_str', 'order_id') if isinstance(item, dict) else None
             if order_id is None:
-                raise BadResponse(f'{ex.id} the reply to a TP/SL create has no {leg.kind}_order id: {reply!r:.300}')
-            orders.append(ex._tpsl_new_order(market, spec, leg, order_id, None, item))
+                missing.append(leg)
+            else:
+                orders.append(ex._tpsl_new_order(market, spec, leg, order_id, None, item))
+        if missing:  # the legs HTX confirmed are reported; the others' fate is unknown
+            error = BadResponse(f'{ex.id} the reply to a TP/SL create names no '
+                                f"{' or '.join(leg.kind + '_order' for leg in missing)} id: {reply!r:.300}")
+            error.created, error.missing = orders, missing
+            raise error
         return orders
 
     # -- list --------------------------------------------------------------------------------

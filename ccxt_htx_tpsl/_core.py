@@ -79,6 +79,12 @@ _PENDING: contextvars.ContextVar[str | None] = contextvars.ContextVar('ccxt_htx_
 _TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar('ccxt_htx_tpsl_ticket', default=None)
 
 
+def has_retry_loop(cls: type) -> bool:
+    """Whether this ccxt release's ``fetch2`` re-sends by itself (``maxRetriesOnFailure``, 4.3.56 and later)."""
+    code = getattr(getattr(cls, 'fetch2', None), '__code__', None)
+    return code is not None and 'maxRetriesOnFailure' in code.co_consts
+
+
 def wall_ms() -> float:
     """The local wall clock in ms: what HTX's ``ts`` is compared with."""
     return time.time() * 1000
@@ -126,11 +132,10 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
     quoteJsonNumbers = False
 
     def describe(self) -> Any:
-        # fetch2 reads options[path]['maxRetriesOnFailure'] before the global option: ccxt's own
-        # retry loop, which re-sends out of sight (and outside the pacing), stays off on every
-        # TP/SL endpoint; retries happen in _flows, where each attempt is seen and paced.
-        no_inner_retry = {path: {'maxRetriesOnFailure': 0, 'maxRetriesOnFailureDelay': 0}
-                          for path in _endpoints.PATHS}
+        # ccxt's own retry loop (fetch2, 4.3.56+) re-sends out of sight and outside the pacing: the
+        # package's requests carry maxRetriesOnFailure 0 (ccxt reads and removes it from params).
+        # The v5 cancel's body is a list, which carries no option: ccxt reads options[path] then.
+        no_inner_retry = {_endpoints.V5_CANCEL.path: {'maxRetriesOnFailure': 0, 'maxRetriesOnFailureDelay': 0}}
         return self.deep_extend(super().describe(), {
             'has': {
                 'cancelIsolatedTpslOrders': True,
@@ -239,7 +244,7 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
                 windows['uid:' + budget] = window
         paths = {e.key: (e.key, 'uid:' + e.budget) for e in _endpoints.ALL}
         margin = self.safe_number(self.options, 'tpslRateLimitMargin', 0.0) or 0.0
-        return Pacer(paths, windows, margin)
+        return Pacer(paths, windows, margin, sure=_endpoints.CREATES)
 
     def calculate_rate_limiter_cost(
         self, api: Any, method: Any, path: Any, params: Any, config: dict[str, Any] = {}

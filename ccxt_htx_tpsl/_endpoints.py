@@ -7,6 +7,7 @@ attribute names listed here, so that behaviour never depends on which ccxt versi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from . import protocol
 
@@ -72,4 +73,10 @@ def from_url(url: str, method: str) -> Endpoint | None:
     for endpoint in ALL:  # a prefixed URL (a proxy)
         if endpoint.method == method and path.endswith('/' + endpoint.path):
             return endpoint
+    if '%2F' in url or '%2f' in url:  # a proxy URL carrying the target URL percent-encoded
+        target = unquote(url)
+        for endpoint in ALL:
+            tail = '/' + endpoint.path
+            if endpoint.method == method and (tail + '?' in target or target.endswith(tail)):
+                return endpoint
     return None

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, NetworkError, NotSupported
 
 from . import _endpoints, _validate, protocol
-from ._core import FAMILIES, OTHER_FAMILY, TpslCoreMixin, logger, method_name
+from ._core import FAMILIES, OTHER_FAMILY, TpslCoreMixin, has_retry_loop, logger, method_name
 from ._family import Call, CreateSpec, Family, IdResult, Leg, Retry
 
 LOAD_MARKETS = 'load_markets'
@@ -38,10 +38,13 @@ Flow = Generator[Any, Any, T]  # what a flow yields, is sent, returns
 
 RETRY_OPTIONS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOnFailureDelay',
                  'defaultMaxRetriesOnFailureDelay', 'resendRateLimited')
+# ccxt reads it to take another method's options (and would then re-send a create): refused
+CCXT_INTERNAL = ('callerMethodName',)
 # keys each method sets itself: refused in params
 CANCEL_KEYS = ('contract_code', 'order_id', 'algo_id', 'algo_client_order_id', 'pair', 'contract_type')
 CREATE_KEYS = ('contract_code', 'direction', 'volume', 'side', 'type', 'margin_mode', 'tp_trigger_price',
-               'sl_trigger_price', 'pair', 'contract_type')
+               'sl_trigger_price', 'tp_order_price', 'sl_order_price', 'tp_order_price_type', 'sl_order_price_type',
+               'tp_type', 'sl_type', 'algo_client_order_id', 'pair', 'contract_type')
 LIST_KEYS = ('contract_code', 'page_index', 'page_size', 'from', 'limit', 'direct', 'pair', 'contract_type')
 CANCEL_ALL_KEYS = ('contract_code', 'direction', 'pair', 'contract_type')
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
@@ -113,13 +116,29 @@ class TpslFlowsMixin(TpslCoreMixin):
             counters = self.__dict__['_tpsl_counters'] = Counter(rate_limited_resends=0, retries=0)
         return counters
 
-    def _tpsl_prepare_call(self, call: Call) -> None:
-        """Before every send: ccxt's own hidden retry stays off on this path, whatever options say."""
+    def _tpsl_body(self, call: Call) -> Any:
+        """What to pass to the endpoint: ``call.body``, with ccxt's own hidden retry turned off.
+
+        ccxt's ``fetch2`` (4.3.56 and later) reads ``maxRetriesOnFailure`` from params first, then
+        ``options[path]``, and removes it before signing: a 0 in params makes exactly one attempt,
+        whatever options say, and leaves ccxt's own methods on the same path alone. A list body
+        (the v5 cancel) carries no option: ``options[path]`` is kept at 0 for it.
+        """
+        cls = type(self)
+        loop = cls.__dict__.get('_tpsl_has_retry_loop')
+        if loop is None:
+            loop = has_retry_loop(cls)
+            cls._tpsl_has_retry_loop = loop
+        if not loop:
+            return call.body  # ccxt before 4.3.56 never re-sends
+        if isinstance(call.body, dict):
+            return dict(call.body, maxRetriesOnFailure=0)
         path = _endpoints.BY_KEY[call.path].path
         options = self.options.get(path)
         if not (isinstance(options, dict) and options.get('maxRetriesOnFailure') == 0):
             self.options[path] = dict(options if isinstance(options, dict) else {}, maxRetriesOnFailure=0,
                                       maxRetriesOnFailureDelay=0)
+        return call.body
 
     # -- shared steps ------------------------------------------------------------------------
 
@@ -181,6 +200,10 @@ class TpslFlowsMixin(TpslCoreMixin):
         copied = _validate.params(params, where)
         route = self._tpsl_route(method, copied, where)
         self._tpsl_forbid(copied, forbidden, where)
+        for key in CCXT_INTERNAL:
+            if key in copied:
+                raise BadRequest(f"{where} {key} is ccxt's own (it would take another method's options, retries "
+                                 'included): remove it from params')
         return method, where, checked, copied, route
 
     # -- which family ------------------------------------------------------------------------
@@ -387,8 +410,9 @@ class TpslFlowsMixin(TpslCoreMixin):
                 continue
             try:
                 orders += family.created_orders(self, market, spec, legs, last)
-            except BaseError as error:  # created or not: the reply does not say
-                failures.append((legs, error))
+            except BaseError as error:  # created or not: the reply does not say (for the legs it omits)
+                orders += getattr(error, 'created', [])
+                failures.append((getattr(error, 'missing', legs), error))
         if wrong_error is not None:
             if route == protocol.AUTO:  # refused: nothing was created, so this is not a re-send
                 other = self._tpsl_switch(family)
@@ -434,18 +458,28 @@ class TpslFlowsMixin(TpslCoreMixin):
     def _flow_list(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str) -> Flow[list[Any]]:
         method, where, symbol, params, route = self._tpsl_common('fetchOpen', margin, symbol, params, LIST_KEYS)
         if since is not None:
-            _validate.non_negative(since, 'since', where, integer=True)
+            since = int(_validate.non_negative(since, 'since', where, integer=True))
         if limit is not None:
-            _validate.non_negative(limit, 'limit', where, integer=True)
+            limit = int(_validate.non_negative(limit, 'limit', where, integer=True))
         retry = self._tpsl_retry(method, params, where)
         yield LOAD_MARKETS
         market = self._tpsl_market(symbol, margin, method)
         family = yield from self._flow_family(route, retry)
         raw, family = yield from self._flow_pages(market, margin, params, retry, route, family, method)
-        orders = [o for o in (family.listed_order(self, item, market, margin) for item in raw) if o is not None]
+        orders = self._tpsl_listed(family, raw, market, margin)
         orders.sort(key=lambda o: (o['timestamp'] is None, o['timestamp'] or 0))
         result: list[Any] = self.filter_by_since_limit(orders, since, limit)
         return result
+
+    def _tpsl_listed(self, family: Family, raw: list[Any], market: dict[str, Any], margin: str) -> list[Any]:
+        """The TP/SL orders of ``margin`` and the market in a listing, each id once (pages can overlap:
+        an order placed while paging shifts the classic pages; v5's ``from`` may be inclusive)."""
+        orders: dict[str, Any] = {}
+        for item in raw:
+            order = family.listed_order(self, item, market, margin)
+            if order is not None:
+                orders.setdefault(order['id'], order)
+        return list(orders.values())
 
     def _flow_pages(self, market: dict[str, Any], margin: str, params: dict[str, Any], retry: Retry, route: str,
                     family: Family, method: str) -> Flow[Any]:
@@ -501,9 +535,9 @@ class TpslFlowsMixin(TpslCoreMixin):
                 replied: list[Any] = yield from self._flow_cancel_all_reply(market, family, route, retry, last, method)
                 return replied
         raw, family = yield from self._flow_pages(market, margin, params, retry, route, family, method)
-        listed = [o for o in (family.listed_order(self, item, market, margin) for item in raw)
-                  if o is not None and o['status'] == 'open' and (side is None or o['side'] == side)]
-        ids = list(dict.fromkeys(o['id'] for o in listed))
+        listed = [o for o in self._tpsl_listed(family, raw, market, margin)
+                  if o['status'] == 'open' and (side is None or o['side'] == side)]
+        ids = [o['id'] for o in listed]
         if not ids:  # HTX listed none: nothing to cancel
             return []
         outcomes, failures, sent = yield from self._flow_cancel_ids(market, margin, ids, params, retry, route,

@@ -20,9 +20,13 @@ latency varies (two requests sent 200 ms apart can arrive 100 ms apart). The rul
    one spacing at HTX; both decay back after accepted requests. The refused request did nothing
    and is re-sent by the caller (never a create).
 
-Rules 2 and 3 need no assumption about the network: they only use times HTX itself reported.
-Rule 1 keeps a quiet path evenly spaced; rule 4 only reacts to what the rules could not foresee
-(another program using the same UID, a server window that is not what it says).
+Rules 2 and 3 only use times HTX itself reported. The estimate of the earliest arrival is not a
+bound: a request faster than every one before it can arrive early, and HTX answers 1032, which did
+nothing and is re-sent. A create is never re-sent, so creates use a sure bound instead: HTX stamps
+a reply before it comes back, so ``ts - reply time`` never exceeds the clock offset, and a request
+sent now arrives no earlier than now plus the largest such sample (this costs about one return trip
+per window). Rule 1 keeps a quiet path evenly spaced; rule 4 only reacts to what the rules could
+not foresee (another program using the same UID, a server window that is not what it says).
 
 All times are in milliseconds: ``now`` is the local wall clock (``time.time() * 1000``, the clock
 HTX's ``ts`` is compared with). :class:`Pacer` is not thread-safe (neither is a ccxt exchange);
@@ -68,13 +72,22 @@ class Ticket:
 
 
 class Latency:
-    """Samples of ``ts - send time``: clock offset plus one-way latency, in ms."""
+    """Samples of ``ts - send time`` (clock offset plus one-way latency) and of ``ts - reply time``, in ms."""
 
     def __init__(self) -> None:
         self.samples: deque[float] = deque(maxlen=SAMPLES)
+        self.returns: deque[float] = deque(maxlen=SAMPLES)
 
-    def add(self, sample: float) -> None:
+    def add(self, sample: float, returned: float | None = None) -> None:
         self.samples.append(sample)
+        if returned is not None:
+            self.returns.append(returned)
+
+    def floor(self) -> float | None:
+        """A sure lower bound of the clock offset (HTX's clock minus ours): HTX stamped each reply
+        before it came back, so ``ts - reply time`` never exceeds it. A request sent now arrives,
+        by HTX's clock, no earlier than now plus this."""
+        return max(self.returns) if self.returns else None
 
     def low(self) -> float | None:
         """A conservative estimate of the lowest sample: the minimum minus the spread over the count."""
@@ -108,13 +121,13 @@ class Window:
     def spacing(self) -> float:
         return self.interval / self.limit * (1 + self.margin)
 
-    def earliest(self, latency: Latency, now: float) -> float:
-        """The earliest local time the next request may be sent."""
+    def earliest(self, latency: Latency, now: float, sure: bool = False) -> float:
+        """The earliest local time the next request may be sent (``sure``: by the sure bound of arrival)."""
         # Spacing at the bound on a quiet path; narrower by the latency spread, which the window
         # rule below adds back where it matters (else both would charge for the same jitter).
         spread = min(latency.spread(), self.interval / 2)
         at = self.last_sent + self.spacing - spread / self.limit
-        low = latency.low()
+        low = latency.floor() if sure else latency.low()
         offset = (low if low is not None else 0.0) - self.safety  # send time = server time - offset
         if len(self.recent) >= self.limit:
             oldest = self.recent[-self.limit]
@@ -157,8 +170,9 @@ class Pacer:
     """
 
     def __init__(self, paths: Mapping[str, Iterable[str]], windows: Mapping[str, tuple[float, float]],
-                 margin: float = 0.0) -> None:
+                 margin: float = 0.0, sure: Iterable[str] = ()) -> None:
         self.paths = {path: tuple(keys) for path, keys in paths.items()}
+        self.sure = frozenset(sure)  # paths paced by the sure bound of arrival (creates: never re-sent)
         margin = max(-0.5, min(MAX_MARGIN, margin))
         self.windows = {key: Window(int(limit), float(interval), margin, margin)
                         for key, (limit, interval) in windows.items() if limit >= 1 and interval > 0}
@@ -175,11 +189,22 @@ class Pacer:
         clock or a bogus header cannot stall the caller: callers wait at most a few times.
         """
         wait = 0.0
+        sure = path in self.sure
         for key in self.paths[path]:
             window = self.windows.get(key)
             if window is not None:
-                wait = max(wait, min(window.earliest(self.latency, now) - now, window.interval + window.spacing))
+                wait = max(wait, min(window.earliest(self.latency, now, sure) - now, window.interval + window.spacing))
         return wait
+
+    def patience(self, path: str) -> float:
+        """How long (ms) a caller waits at most before sending anyway: three of the longest windows
+        involved. Only a skewed clock or a bogus header could need more."""
+        spans = [w.interval + w.spacing for key in self.paths[path] if (w := self.windows.get(key)) is not None]
+        return 3 * max(spans, default=0.0)
+
+    def keys(self, path: str) -> tuple[str, ...]:
+        """The windows a request to ``path`` counts in, in a fixed order (for locking)."""
+        return tuple(sorted(key for key in self.paths[path] if key in self.windows))
 
     def sent(self, path: str, now: float) -> Ticket:
         """Record that a request to ``path`` is being sent now."""
@@ -198,7 +223,7 @@ class Pacer:
         ts = _number(server_ts)
         if ts is not None and ts > EPOCH_MS:
             ticket.arrived_by = ts
-            self.latency.add(ts - ticket.sent)
+            self.latency.add(ts - ticket.sent, ts - now)
         else:  # no usable ts (an error page): it arrived before the reply came back
             ticket.arrived_by = now + self.latency.high()
         remaining, reset, limit, interval = _rate_headers(headers)

@@ -122,7 +122,8 @@ class TpslResultsMixin(_Base):
             template, mutable = entry
             order = template.copy()
             order['id'] = order_id
-            order['info'] = result.info
+            # HTX's text for a refused id could echo the signed URL: never handed back as it is
+            order['info'] = self._tpsl_scrubber.deep(result.info) if result.code is not None else result.info
             for key in mutable:
                 order[key] = copy.deepcopy(template[key])
             orders.append(order)

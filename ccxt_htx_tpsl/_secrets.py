@@ -18,8 +18,10 @@ from urllib.parse import quote, quote_plus, unquote
 
 REDACTED = '***'
 MIN_SECRET = 6  # shorter values would redact ordinary words
-_PARAM = re.compile(r'((?:AccessKeyId|Signature)(?:=|%3[dD]|%253[dD]))[^&\s\'"<>\\]+')
-_SIGNATURE = re.compile(r'Signature(?:=|%3[dD]|%253[dD])([^&\s\'"<>\\]+)')
+# a key or a signature (base64), raw or percent-encoded: letters, digits and -._~+/=%
+_VALUE = r'[A-Za-z0-9\-._~+/=%]+'
+_PARAM = re.compile(r'((?:AccessKeyId|Signature)(?:=|%3[dD]|%253[dD]))' + _VALUE)
+_SIGNATURE = re.compile(r'Signature(?:=|%3[dD]|%253[dD])(' + _VALUE + ')')
 _HEX = re.compile(r'%[0-9A-F]{2}')
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import ccxt
 
+from . import _endpoints
 from ._core import wall_ms
 from ._family import Call
 from ._flows import LOAD_MARKETS, Flow, T, TpslFlowsMixin
-from ._transport import install_sync_transport
+from ._transport import install_sync_transport, total_deadline
 
 
 class htx(TpslFlowsMixin, ccxt.htx):
@@ -158,7 +159,8 @@ class htx(TpslFlowsMixin, ccxt.htx):
         the API family the TP/SL methods use for this account: 'v1' (classic) or 'v5' (unified)
 
         With route 'auto' (the default) this asks HTX once per exchange (GET /v5/account/asset_mode) and
-        remembers the answer; an explicit route ('v1' or 'v5', in params or options) is returned as it is.
+        remembers the answer; if HTX refuses the question, the methods use 'v1' for that call and ask again
+        next time, and so does this. An explicit route ('v1' or 'v5', in params or options) is returned as it is.
 
         :param dict [params]: 'route' as for the TP/SL methods
         :returns str: 'v1' or 'v5'
@@ -186,18 +188,30 @@ class htx(TpslFlowsMixin, ccxt.htx):
     def _tpsl_call(self, call: Call) -> list[Any]:
         """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors."""
         attempts: list[Any] = []
-        self._tpsl_prepare_call(call)
+        body = self._tpsl_body(call)
         endpoint = getattr(self, call.endpoint)
         while (delay := self._tpsl_next_delay(call, attempts)) is not None:
             if delay:
                 self.sleep(delay)
             try:
-                attempts.append(endpoint(call.body))
+                attempts.append(endpoint(body))
             except ccxt.BaseError as error:
                 attempts.append(self._tpsl_attempt_error(error))
             finally:
                 self._tpsl_settle_ticket()
         return attempts
+
+    def fetch(self, url: str, method: str = 'GET', headers: Any = None, body: Any = None) -> Any:
+        """ccxt's fetch; a TP/SL request's ``timeout`` is a total deadline (see ``_transport``)."""
+        if _endpoints.from_url(url, method) is None:
+            return super().fetch(url, method, headers, body)
+        with total_deadline(self.timeout / 1000) as deadline:
+            try:
+                return super().fetch(url, method, headers, body)
+            except ccxt.NetworkError as error:
+                if deadline.fired and not isinstance(error, ccxt.RequestTimeout):
+                    raise ccxt.RequestTimeout(f'{error} (no reply within timeout={self.timeout} ms)') from None
+                raise
 
     def throttle(self, cost: Any = None) -> Any:
         """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only."""
@@ -205,10 +219,8 @@ class htx(TpslFlowsMixin, ccxt.htx):
         if key is None:
             return super().throttle(cost)
         pacer = self._tpsl_pacer
-        for _ in range(3):  # bounded: a skewed clock cannot stall the caller
-            wait = pacer.wait(key, wall_ms())
-            if wait <= 0:
-                break
-            time.sleep(wait / 1000)
+        give_up = time.monotonic() + pacer.patience(key) / 1000  # a skewed clock cannot stall the caller
+        while (wait := pacer.wait(key, wall_ms())) > 0 and (left := give_up - time.monotonic()) > 0:
+            time.sleep(min(wait / 1000, left))
         self._tpsl_mark_sent(key)
         return None

@@ -3,7 +3,7 @@
 Envelope: ``{"code": 200, "message": "Success", "data": ..., "ts"}``; any other ``code`` is a
 refusal. TP/SL orders are "algo" orders: the id create returns and cancel takes is ``algo_id``
 (listings also carry an ``id``, a different, short number). Observed live (see
-``shared/reference/htx-real-replies.json``): create ``type: "tp"`` answered by a list of
+``tests/data/htx-real-replies.json``): create ``type: "tp"`` answered by a list of
 ``{algo_id, algo_client_order_id}``; cancel answered by one item per order with its own ``code``
 and ``message``; open orders as a bare list. Unconfirmed, from SDKs only: the ``sl`` and ``tpsl``
 types, the per-item failure codes (``protocol.V5_ASSUMED_ITEM_CODES``), the batch limit

@@ -12,6 +12,7 @@ from typing import Any
 
 import ccxt.async_support
 
+from . import _endpoints
 from ._core import wall_ms
 from ._family import Call
 from ._flows import LOAD_MARKETS, Flow, T, TpslFlowsMixin
@@ -100,15 +101,28 @@ class AsyncTpslMixin(TpslFlowsMixin):
             raise self._tpsl_scrub(error) from None
 
     async def _tpsl_call(self, call: Call) -> list[Any]:
-        """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors."""
+        """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors.
+
+        Concurrent calls on a fresh exchange share one asset-mode question (route 'auto' asks once)."""
+        if call.path != _endpoints.ASSET_MODE.key:
+            return await self._tpsl_attempts(call)
+        loop = asyncio.get_running_loop()
+        asking: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[list[Any]]] = \
+            self.__dict__.setdefault('_tpsl_asking', weakref.WeakKeyDictionary())
+        shared = asking.get(loop)
+        if shared is None or shared.done():
+            shared = asking[loop] = asyncio.ensure_future(self._tpsl_attempts(call))
+        return list(await asyncio.shield(shared))  # one caller giving up does not cancel the others' answer
+
+    async def _tpsl_attempts(self, call: Call) -> list[Any]:
         attempts: list[Any] = []
-        self._tpsl_prepare_call(call)
+        body = self._tpsl_body(call)
         endpoint = getattr(self, call.endpoint)
         while (delay := self._tpsl_next_delay(call, attempts)) is not None:
             if delay:
                 await self.sleep(delay)
             try:
-                attempts.append(await endpoint(call.body))
+                attempts.append(await endpoint(body))
             except ccxt.BaseError as error:
                 attempts.append(self._tpsl_attempt_error(error))
             finally:
@@ -120,27 +134,38 @@ class AsyncTpslMixin(TpslFlowsMixin):
         return await self._tpsl_gate(cost, None)
 
     async def _tpsl_gate(self, cost: Any, ccxt_throttler: Any) -> Any:
-        """One waiter per endpoint at a time (a FIFO lock, released if the task is cancelled), which
-        re-reads the clock after every sleep and marks the send without awaiting in between: a
-        blocked event loop or an abandoned call cannot produce a burst or leave slots behind."""
+        """Wait for every HTX window the request counts in, holding their locks (in a fixed order, so
+        two endpoints sharing the UID budget never race for its slot); re-read the clock after every
+        sleep and mark the send without awaiting in between, so a blocked event loop cannot produce
+        a burst. A cancelled task releases the locks and leaves nothing behind."""
         key = self._tpsl_take_pending()
         if key is None:
             return await (ccxt_throttler(cost) if ccxt_throttler is not None else super().throttle(cost))
         pacer = self._tpsl_pacer
-        async with self._tpsl_lock(key):
-            for _ in range(3):
-                wait = pacer.wait(key, wall_ms())
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait / 1000)
+        loop = asyncio.get_running_loop()
+        held: list[asyncio.Lock] = []
+        try:
+            for window in pacer.keys(key):
+                lock = self._tpsl_lock(loop, window)
+                await lock.acquire()
+                held.append(lock)
+            give_up = loop.time() + pacer.patience(key) / 1000  # a skewed clock cannot stall the caller
+            while (wait := pacer.wait(key, wall_ms())) > 0 and (left := give_up - loop.time()) > 0:
+                await asyncio.sleep(min(wait / 1000, left))
             self._tpsl_mark_sent(key)
+        finally:
+            for lock in reversed(held):
+                lock.release()
         return None
 
-    def _tpsl_lock(self, key: str) -> asyncio.Lock:
-        locks: dict[str, asyncio.Lock] = self.__dict__.setdefault('_tpsl_locks', {})
-        lock = locks.get(key)
+    def _tpsl_lock(self, loop: asyncio.AbstractEventLoop, window: str) -> asyncio.Lock:
+        """The lock of one pacing window, per event loop (an asyncio lock belongs to one loop)."""
+        per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = \
+            self.__dict__.setdefault('_tpsl_locks', weakref.WeakKeyDictionary())
+        locks = per_loop.setdefault(loop, {})
+        lock = locks.get(window)
         if lock is None:
-            lock = locks[key] = asyncio.Lock()
+            lock = locks[window] = asyncio.Lock()
         return lock
 
     def open(self, *args: Any, **kwargs: Any) -> Any:

@@ -4,7 +4,7 @@ One module, shared by the client (``ccxt_htx_tpsl.htx``), the embedded sandbox a
 that a guess is made once and changed in one place. Each value says where it comes from:
 
 - *doc*: HTX's API documentation;
-- *observed*: a live HTX reply (``shared/reference/htx-real-replies.json``, each with its source);
+- *observed*: a live HTX reply (``tests/data/htx-real-replies.json``, each with its source);
 - *SDK*: what HTX's or third-party client libraries read or send, not HTX's own word;
 - *GUESS*: no public source; the choice is ours and being wrong about it must be cheap.
 

@@ -269,6 +269,40 @@ def trickle(payload: Any, byte_every: float = 0.1) -> Action:
     return act
 
 
+def compressed(payload: Any, encoding: str = 'gzip') -> Action:
+    """The reply compressed (``Content-Encoding: gzip`` or ``deflate``), as HTTP servers do when asked."""
+
+    async def act(request: web.Request, record: Record) -> web.StreamResponse:
+        import zlib
+
+        record.processed = True
+        body = json.dumps(payload(record) if callable(payload) else payload).encode()
+        packed = zlib.compress(body) if encoding == 'deflate' else __import__('gzip').compress(body)
+        return web.Response(body=packed, headers={'Content-Type': 'application/json', 'Content-Encoding': encoding})
+
+    return act
+
+
+def trickle_headers(byte_every: float = 0.5, seconds: float = 20) -> Action:
+    """Accept the request, then send the status line and headers one byte every ``byte_every`` seconds."""
+
+    async def act(request: web.Request, record: Record) -> web.StreamResponse:
+        transport = request.transport
+        head = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: ' + b'x' * 200
+        deadline = time.monotonic() + seconds
+        with contextlib.suppress(ConnectionError, RuntimeError, AttributeError):
+            for index in range(len(head)):
+                if transport is None or transport.is_closing() or time.monotonic() > deadline:
+                    break
+                transport.write(head[index:index + 1])
+                await asyncio.sleep(byte_every)
+        if transport is not None:
+            transport.close()
+        return web.Response()  # never sent: the connection is closed
+
+    return act
+
+
 def later(seconds: float, action: Action) -> Action:
     """``action``, ``seconds`` after the request arrived."""
 

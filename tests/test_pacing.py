@@ -18,9 +18,10 @@ PATH = 'POST cancel'
 T0 = 1_780_000_000_000.0  # local wall clock, ms
 
 
-def pacer(limit: int = 5, interval: float = 1000, margin: float = 0.0, uid: tuple[int, int] = (72, 3000)) -> Pacer:
+def pacer(limit: int = 5, interval: float = 1000, margin: float = 0.0, uid: tuple[int, int] = (72, 3000),
+          sure: tuple[str, ...] = ()) -> Pacer:
     return Pacer({PATH: (PATH, 'uid:trade'), 'POST other': ('POST other', 'uid:trade')},
-                 {PATH: (limit, interval), 'POST other': (limit, interval), 'uid:trade': uid}, margin)
+                 {PATH: (limit, interval), 'POST other': (limit, interval), 'uid:trade': uid}, margin, sure)
 
 
 class Server:
@@ -174,3 +175,29 @@ def test_the_uid_budget_is_shared_across_endpoints() -> None:
         t = p.sent(key, now)
         p.replied(t, now + 1, int(now), {}, False)
     assert p.wait('POST other', now) > 0  # the fourth request of the UID waits, whichever endpoint
+
+
+def test_a_request_faster_than_all_before_it_can_trip_the_estimate_but_not_the_sure_bound() -> None:
+    # five requests at 90 ms, then one at 1 ms: the estimate of the earliest arrival (90 ms) is not
+    # a bound, and the sixth arrives within HTX's second (a 1032, re-sent: cancels and listings).
+    # Creates are never re-sent, so they wait for the sure bound (HTX's ts against when its reply
+    # came back) and never trip the window.
+    def latencies() -> Any:
+        pattern = iter([90.0] * 5 + [1.0] * 100)
+        return lambda: next(pattern)
+
+    estimated = Server(headers=False)
+    run(pacer(), estimated, 6, latency=latencies())
+    assert estimated.refused == 1  # the estimate: the rare early arrival HTX refuses
+    sure = Server(headers=False)
+    run(pacer(sure=(PATH,)), sure, 20, latency=latencies())
+    assert sure.refused == 0 and peak(sure.arrivals) == 5
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_the_sure_bound_never_trips_the_window_under_jitter(seed: int) -> None:
+    rnd = random.Random(seed)
+    server = Server(headers=False)
+    end = run(pacer(sure=(PATH,)), server, 100, latency=lambda: rnd.uniform(1, 150))
+    assert server.refused == 0 and peak(server.arrivals) == 5
+    assert (end - T0) / (99 * 200) < 1.2  # it costs about one return trip per window

@@ -1,9 +1,10 @@
 """An embedded HTX USDT-margined swap sandbox for the TP/SL endpoints (HTX has no testnet).
 
+    import ccxt_htx_tpsl
     from ccxt_htx_tpsl.sandbox import Sandbox, DEMO_API_KEY
 
     with Sandbox() as sb:                          # 127.0.0.1, any free port; keys are 'unified'
-        exchange = ccxt.htx(sb.exchange_config())
+        exchange = ccxt_htx_tpsl.htx(sb.exchange_config())   # or ccxt.htx: ccxt 4.5.59+ declares v5
         algo_ids = sb.add_algo_orders('BTC-USDT', count=3)          # v5 algo orders
         exchange.contract_private_post_v5_algo_cancel_orders(
             [{'contract_code': 'BTC-USDT', 'algo_id': i} for i in algo_ids])
