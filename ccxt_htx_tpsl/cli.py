@@ -42,6 +42,7 @@ from ._results import outcome
 from ._secrets import Scrubber
 from ._sync import htx
 from .sandbox import ACCOUNT_MODES, DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config, parse_latency
+from .sandbox.__main__ import seed_spec
 
 HOSTS = ('api.hbdm.vn', 'api.hbdm.com')
 ROUTES = protocol.ROUTES  # 'auto', 'v5', 'v1'
@@ -240,8 +241,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument('--host', default='127.0.0.1', help='interface to listen on (default %(default)s)')
     sandbox.add_argument('--account-mode', choices=ACCOUNT_MODES, default='unified',
                          help="the demo key's account mode (default %(default)s: the v5 API; classic: the v1 API)")
-    sandbox.add_argument('--seed', type=_count(10_000), default=0, metavar='N',
-                         help="place N open TP/SL orders for the demo key on BTC-USDT (in its account mode's book)")
+    sandbox.add_argument('--seed', type=_seed, default=('BTC-USDT', 0), metavar='[CONTRACT:]N',
+                         help="place N open TP/SL orders for the demo key (on BTC-USDT unless CONTRACT: is given; "
+                              "in its account mode's book), as python -m ccxt_htx_tpsl.sandbox --seed")
     sandbox.add_argument('--latency', type=_latency, metavar='LO-HI', help='simulated latency per request, in ms')
     sandbox.set_defaults(run=_run_sandbox)
     return parser
@@ -723,6 +725,14 @@ def _demo_extra_ids(server: Sandbox) -> dict[str, tuple[str | None, str | None]]
 # -- sandbox ---------------------------------------------------------------------------------
 
 
+def _seed(text: str) -> tuple[str, int]:
+    """``N`` or ``CONTRACT:N`` (the sandbox's own command line spells it so)."""
+    if ':' not in text:
+        return 'BTC-USDT', _count(10_000)(text)
+    spec = seed_spec(text)
+    return spec[0], spec[1]
+
+
 def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
     def ready(server: Sandbox) -> None:
         api = 'the classic v1 API' if args.account_mode == 'classic' else 'the v5 API'
@@ -732,9 +742,10 @@ def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
         out.out(f'  secret:   {DEMO_SECRET}')
         out.out(f'  ccxt:     ccxt_htx_tpsl.htx(ccxt_htx_tpsl.sandbox.exchange_config({server.hostname!r}))')
         out.out(f'  htx-tpsl: htx-tpsl cancel BTC/USDT:USDT ID... --url {server.url}')
-        if args.seed:
-            seeded = server.seed_open_orders('BTC-USDT', args.seed)
-            out.out(f'seeded {len(seeded)} open TP/SL orders on BTC-USDT: {" ".join(seeded)}')
+        contract, count = args.seed
+        if count:
+            seeded = server.seed_open_orders(contract, count)
+            out.out(f'seeded {len(seeded)} open TP/SL orders on {contract}: {" ".join(seeded)}')
         out.out('Ctrl-C stops it.')
 
     sandbox = Sandbox(port=args.port, host=args.host, account_mode=args.account_mode, latency=args.latency)
@@ -743,4 +754,5 @@ def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
     except OSError as failed:
         out.note(f'error: cannot listen on {args.host}:{args.port}: {failed.strerror or failed}')
         return EXIT_ERROR
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped: a second Ctrl-C must not break the shutdown
     return EXIT_OK
