@@ -233,9 +233,16 @@ class TpslFlowsMixin(TpslCoreMixin):
                         for i in order_ids}
             orders = self._tpsl_outcome_orders(market, order_ids, outcomes)
             raise self._tpsl_failure(method, [error], 1, orders) from None
-        outcomes, failures, sent = yield from self._flow_cancel_ids(market, margin, order_ids, params, retry, route,
+        cancelled: list[Any] = yield from self._flow_cancel_report(market, margin, order_ids, params, retry, route,
+                                                                   family, method)
+        return cancelled
+
+    def _flow_cancel_report(self, market: dict[str, Any], margin: str, ids: list[str], params: dict[str, Any],
+                            retry: Retry, route: str, family: Family, method: str) -> Flow[list[Any]]:
+        """Cancel ``ids``: one order structure per id, or the first failure raised with all of them."""
+        outcomes, failures, sent = yield from self._flow_cancel_ids(market, margin, ids, params, retry, route,
                                                                     family, method)
-        orders = self._tpsl_outcome_orders(market, order_ids, outcomes)
+        orders = self._tpsl_outcome_orders(market, ids, outcomes)
         if failures:
             raise self._tpsl_failure(method, failures, sent, orders)
         return orders
@@ -540,12 +547,9 @@ class TpslFlowsMixin(TpslCoreMixin):
         ids = [o['id'] for o in listed]
         if not ids:  # HTX listed none: nothing to cancel
             return []
-        outcomes, failures, sent = yield from self._flow_cancel_ids(market, margin, ids, params, retry, route,
-                                                                    family, method)
-        orders = self._tpsl_outcome_orders(market, ids, outcomes)
-        if failures:
-            raise self._tpsl_failure(method, failures, sent, orders)
-        return orders
+        cancelled: list[Any] = yield from self._flow_cancel_report(market, margin, ids, params, retry, route, family,
+                                                                   method)
+        return cancelled
 
     def _flow_cancel_all_reply(self, market: dict[str, Any], family: Family, route: str, retry: Retry, last: Any,
                                method: str) -> Flow[Any]:

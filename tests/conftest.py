@@ -29,6 +29,8 @@ from ccxt_htx_tpsl.cli import HOSTS
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 
 from .ccxt_checks import assert_ccxt_orders  # noqa: F401  (re-exported for the test modules)
+from .hostile import HostileServer
+from .hostile import config as hostile_config
 
 # ccxt's own htx with the endpoint declarations older ccxt releases lack (the v5 algo endpoints before
 # 4.5.59, the classic ones after 4.5.58) and nothing else changed: for the sandbox's raw protocol tests.
@@ -181,3 +183,30 @@ def seed_family(sandbox: Sandbox | None, account_mode: str, order_ids: list[str]
 
 def statuses(orders: list[dict[str, Any]]) -> list[Any]:
     return [order['status'] for order in orders]
+
+
+Make = Callable[..., Any]
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    """A hostile HTX on 127.0.0.1 (tests/hostile.py): a classic account unless a test says otherwise."""
+    with HostileServer() as hostile:
+        yield hostile
+
+
+@pytest.fixture
+def make(flavour: str, run: Run) -> Iterator[Make]:
+    """``make(server, **config overrides)``: the flavour's class pointed at a hostile server."""
+    made: list[Any] = []
+    cls = ccxt_htx_tpsl.htx if flavour == 'sync' else ccxt_htx_tpsl.async_support.htx
+
+    def build(hostile: HostileServer, **overrides: Any) -> Any:
+        exchange = cls(ccxt.Exchange.deep_extend(hostile_config(hostile.hostname), overrides))
+        made.append(exchange)
+        return exchange
+
+    yield build
+    if flavour == 'async':
+        for exchange in made:
+            run(exchange.close())

@@ -43,7 +43,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -54,7 +54,7 @@ import ccxt_htx_tpsl
 import ccxt_htx_tpsl.async_support
 
 from .ccxt_checks import assert_ccxt_orders
-from .conftest import Run, ids
+from .conftest import Make, Run, ids
 from .hostile import (
     API_KEY,
     ASSET_MODE,
@@ -71,7 +71,6 @@ from .hostile import (
     cancel_reply,
     classic_error,
     classic_ok,
-    config,
     drop,
     echo_url_in_err_msg,
     garbage,
@@ -96,33 +95,9 @@ from .hostile import (
 SYMBOL = 'BTC/USDT:USDT'
 CLASSIC_V1 = {'route': 'v1'}
 NOT_FOUND = 'The order does not exist.'
-Make = Callable[..., Any]
 
 
 # -- fixtures and helpers -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as hostile:
-        yield hostile
-
-
-@pytest.fixture
-def make(flavour: str, run: Run) -> Iterator[Make]:
-    """``make(server, **config overrides)``: the flavour's class pointed at a hostile server."""
-    made: list[Any] = []
-    cls = ccxt_htx_tpsl.htx if flavour == 'sync' else ccxt_htx_tpsl.async_support.htx
-
-    def build(hostile: HostileServer, **overrides: Any) -> Any:
-        exchange = cls(ccxt.Exchange.deep_extend(config(hostile.hostname), overrides))
-        made.append(exchange)
-        return exchange
-
-    yield build
-    if flavour == 'async':
-        for exchange in made:
-            run(exchange.close())
 
 
 def failure(run: Run, call: Callable[[], Any]) -> ccxt.BaseError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import ccxt
@@ -16,7 +15,7 @@ import ccxt_htx_tpsl.async_support
 from ccxt_htx_tpsl._endpoints import from_url
 
 from .ccxt_checks import assert_ccxt_orders
-from .conftest import Run, ids
+from .conftest import Make, Run, ids
 from .hostile import (
     API_KEY,
     ASSET_MODE,
@@ -31,7 +30,6 @@ from .hostile import (
     cancel_reply,
     classic_ok,
     compressed,
-    config,
     drop,
     max_in_window,
     open_order,
@@ -45,29 +43,6 @@ from .hostile import (
 )
 
 SYMBOL = 'BTC/USDT:USDT'
-Make = Callable[..., Any]
-
-
-@pytest.fixture
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as hostile:
-        yield hostile
-
-
-@pytest.fixture
-def make(flavour: str, run: Run) -> Iterator[Make]:
-    made: list[Any] = []
-    cls = ccxt_htx_tpsl.htx if flavour == 'sync' else ccxt_htx_tpsl.async_support.htx
-
-    def build(server: HostileServer, **overrides: Any) -> Any:
-        exchange = cls(ccxt.Exchange.deep_extend(config(server.hostname), overrides))
-        made.append(exchange)
-        return exchange
-
-    yield build
-    for exchange in made:
-        if flavour == 'async':
-            run(exchange.close())
 
 
 @pytest.mark.parametrize('encoding', ['gzip', 'deflate'])

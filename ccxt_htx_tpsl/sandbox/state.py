@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
 from .contracts import CROSS, ISOLATED, Contract
 from .errors import (
@@ -40,6 +41,7 @@ from .errors import (
 )
 
 MARGIN_MODES = (ISOLATED, CROSS)
+_O = TypeVar('_O')  # an order kept in a book
 DEFAULT_MAX_CLOSED_ORDERS = 10_000
 
 
@@ -173,14 +175,16 @@ class CancelResult:
         }
 
 
-class OrderBook:
-    """Classic TP/SL orders per account (UID), with a deterministic order-id counter."""
+class _Book(Generic[_O]):
+    """What both books share: orders by id under a lock, a bounded set of closed ones, an id counter."""
 
-    def __init__(self, max_closed_orders: int = DEFAULT_MAX_CLOSED_ORDERS) -> None:
+    what = 'order'
+
+    def __init__(self, max_closed_orders: int, first_id: int) -> None:
         self._lock = threading.Lock()
-        self._orders: dict[str, TpslOrder] = {}  # by order id (ids are unique across accounts)
+        self._orders: dict[str, _O] = {}  # by id (ids are unique across accounts)
         self._closed = _ClosedOrders(max_closed_orders)
-        self._next_id = FIRST_ORDER_ID
+        self._next_id = first_id
 
     def __len__(self) -> int:
         with self._lock:
@@ -191,6 +195,36 @@ class OrderBook:
             self._next_id += 1
         self._next_id += 1
         return str(self._next_id - 1)
+
+    def _set(self, order: _O, value: Any) -> None:
+        raise NotImplementedError
+
+    def _force(self, order_id: str, value: Any) -> None:
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(f'no {self.what} {order_id} in the sandbox')
+            self._set(order, value)
+
+    def get(self, order_id: str) -> Json | None:
+        """The stored order in HTX's listing item shape, or None."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            return order.to_htx() if order is not None else None  # type: ignore[attr-defined]
+
+    def closed_count(self) -> int:
+        """How many closed orders are kept."""
+        with self._lock:
+            return len(self._closed)
+
+
+class OrderBook(_Book[TpslOrder]):
+    """Classic TP/SL orders per account (UID), with a deterministic order-id counter."""
+
+    what = 'classic TP/SL order'
+
+    def __init__(self, max_closed_orders: int = DEFAULT_MAX_CLOSED_ORDERS) -> None:
+        super().__init__(max_closed_orders, FIRST_ORDER_ID)
 
     def _store(self, order: TpslOrder) -> None:
         self._orders[order.order_id] = order
@@ -297,22 +331,7 @@ class OrderBook:
     def set_status(self, order_id: str, status: int) -> None:
         """Force an order's status (e.g. 4 to make a cancel answer 1063)."""
         check_choice('status', status, sorted(STATUSES))
-        with self._lock:
-            order = self._orders.get(order_id)
-            if order is None:
-                raise KeyError(f'no classic TP/SL order {order_id} in the sandbox')
-            self._set(order, status)
-
-    def get(self, order_id: str) -> Json | None:
-        """The stored order in HTX's openorders item shape, or None."""
-        with self._lock:
-            order = self._orders.get(order_id)
-            return order.to_htx() if order is not None else None
-
-    def closed_count(self) -> int:
-        """How many closed orders are kept."""
-        with self._lock:
-            return len(self._closed)
+        self._force(order_id, status)
 
     @staticmethod
     def _owned(order: TpslOrder, uid: str, contract: Contract, margin_mode: str) -> bool:
@@ -459,26 +478,15 @@ class _Account:
     orders: int = 0  # how many of its orders the book holds
 
 
-class AlgoBook:
+class AlgoBook(_Book[AlgoOrder]):
     """v5 algo (TP/SL) orders per account (UID)."""
 
+    what = 'v5 algo order'
+
     def __init__(self, max_closed_orders: int = DEFAULT_MAX_CLOSED_ORDERS) -> None:
-        self._lock = threading.Lock()
-        self._orders: dict[str, AlgoOrder] = {}
+        super().__init__(max_closed_orders, FIRST_ALGO_ID)
         self._accounts: dict[str, _Account] = {}
-        self._closed = _ClosedOrders(max_closed_orders)
-        self._next_algo_id = FIRST_ALGO_ID
         self._next_list_id = FIRST_LIST_ID
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._orders)
-
-    def _new_algo_id(self) -> str:
-        while str(self._next_algo_id) in self._orders:
-            self._next_algo_id += 1
-        self._next_algo_id += 1
-        return str(self._next_algo_id - 1)
 
     def _insert(self, algo_id: str, uid: str, spec: AlgoSpec, state: str, now: int) -> AlgoOrder:
         order = AlgoOrder(algo_id, self._next_list_id, uid, spec.contract, spec.type, spec.side,
@@ -525,7 +533,7 @@ class AlgoBook:
     def create(self, uid: str, spec: AlgoSpec) -> AlgoOrder:
         """Place one active algo order; returns it."""
         with self._lock:
-            return self._insert(self._new_algo_id(), uid, spec, ACTIVE, now_ms())
+            return self._insert(self._new_id(), uid, spec, ACTIVE, now_ms())
 
     def seed(self, uid: str, specs: list[AlgoSpec], *, ids: list[str] | None, state: str) -> list[str]:
         """Insert orders directly (no HTTP); see :meth:`Sandbox.add_algo_orders`."""
@@ -537,7 +545,7 @@ class AlgoBook:
                         raise ValueError(f'algo id {algo_id!r} is not a 19 digit integer')
                     if algo_id in self._orders or ids.count(algo_id) > 1:
                         raise ValueError(f'algo id {algo_id} is already in use')
-            algo_ids = ids if ids is not None else [self._new_algo_id() for _ in specs]
+            algo_ids = ids if ids is not None else [self._new_id() for _ in specs]
             now = now_ms()
             for algo_id, spec in zip(algo_ids, specs, strict=True):
                 self._insert(algo_id, uid, spec, state, now)
@@ -602,22 +610,7 @@ class AlgoBook:
     def set_state(self, algo_id: str, state: str) -> None:
         """Force an order's state (``effective`` makes a cancel answer 1063)."""
         check_choice('state', state, ALGO_STATES)
-        with self._lock:
-            order = self._orders.get(algo_id)
-            if order is None:
-                raise KeyError(f'no v5 algo order {algo_id} in the sandbox')
-            self._set(order, state)
-
-    def get(self, algo_id: str) -> Json | None:
-        """The stored order in the opens-item shape, or None."""
-        with self._lock:
-            order = self._orders.get(algo_id)
-            return order.to_htx() if order is not None else None
-
-    def closed_count(self) -> int:
-        """How many closed orders are kept."""
-        with self._lock:
-            return len(self._closed)
+        self._force(algo_id, state)
 
 
 def price_text(value: float | int | str | Decimal) -> str:
