@@ -248,3 +248,18 @@ def test_no_log_line_holds_the_key_the_secret_or_a_signature(
         text = record.getMessage()
         assert DEMO_SECRET not in text and DEMO_API_KEY not in text, record.name
         assert 'Signature=***' in text or 'Signature=' not in text, record.name
+
+
+def test_the_first_tpsl_request_is_not_delayed_by_unrelated_earlier_requests(
+    make_exchange: Any, sandbox: Sandbox, run: Run
+) -> None:
+    """ccxt spaces every request from the previous one by rateLimit x cost (1 s here); a TP/SL request
+    waits only for its own HTX windows, so the cancel right after load_markets goes out at once."""
+    exchange = make_exchange(sandbox.hostname, rateLimit=1000)
+    run(exchange.load_markets())
+    wanted = ids(8000, 2)
+    sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
+    orders = run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL, {'route': 'v1'}))
+    assert [o['status'] for o in orders] == ['canceled', 'canceled']
+    markets, cancel = [r for r in sandbox.requests if r.endpoint in ('swap_contract_info', 'swap_tpsl_cancel')]
+    assert cancel.time - markets.time < 0.5  # ccxt's own pacing would have waited 1 s
