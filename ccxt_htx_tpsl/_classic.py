@@ -30,6 +30,19 @@ def succeeded_ids(data: Json) -> list[str]:
     return []
 
 
+def _whole(value: Any, default: int | None) -> int | None:
+    """A page number from HTX's reply: a whole number (int, or digits as text), else ``default``
+    (ccxt's safe_integer raises on an infinite float before 4.5)."""
+    if isinstance(value, bool) or value is None:
+        return default
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else default
+    if isinstance(value, int):
+        return value
+    code = protocol.code_of(value)
+    return int(code) if code is not None else default
+
+
 class Classic:
     """The classic TP/SL endpoints, isolated (``swap_tpsl_*``) and cross (``swap_cross_tpsl_*``)."""
 
@@ -134,8 +147,8 @@ class Classic:
         if not isinstance(orders, list):
             raise BadResponse(f'{ex.id} unexpected reply to a TP/SL listing: {reply!r:.300}')
         asked = cursor or 1
-        page = ex.safe_integer(data, 'current_page', asked)
-        pages = ex.safe_integer(data, 'total_page', page)
+        page = _whole(data.get('current_page'), asked)
+        pages = _whole(data.get('total_page'), page)
         if not orders or page is None or pages is None or page >= pages:
             return Page(orders)
         if page != asked:  # a server repeating a page would make paging endless

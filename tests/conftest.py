@@ -34,7 +34,9 @@ from .hostile import config as hostile_config
 
 # ccxt's own htx with the endpoint declarations older ccxt releases lack (the v5 algo endpoints before
 # 4.5.59, the classic ones after 4.5.58) and nothing else changed: for the sandbox's raw protocol tests.
-_ENTRIES = {name: entry for name, entry in vars(TpslCoreMixin).items() if isinstance(entry, Entry)}
+# (and JSON numbers as numbers, which ccxt before 4.5.65 reads as text unless told so).
+_ENTRIES: dict[str, Any] = {name: entry for name, entry in vars(TpslCoreMixin).items() if isinstance(entry, Entry)}
+_ENTRIES['quoteJsonNumbers'] = False
 RawHtx: Any = type('RawHtx', (ccxt.htx,), dict(_ENTRIES))
 AsyncRawHtx: Any = type('AsyncRawHtx', (ccxt.async_support.htx,), dict(_ENTRIES))
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,8 +53,14 @@ def key(sb: Sandbox, api_key: str, secret: str) -> Any:
 
 
 def call(ex: Any, path: str, payload: Any, method: str = 'POST') -> dict[str, Any]:
-    """A raw signed v5 request (no ccxt error handling): the reply JSON."""
-    reply: dict[str, Any] = send(signed(ex, path, payload, method)).json()
+    """A raw signed v5 request (no ccxt error handling): the reply JSON. A POST's body is written
+    here (it is not signed), so that every ccxt release sends the same bytes."""
+    if method == 'GET':
+        request = signed(ex, path, payload, method)
+    else:
+        request = signed(ex, path, {}, method)
+        request['body'] = json.dumps(payload)
+    reply: dict[str, Any] = send(request).json()
     return reply
 
 
