@@ -40,6 +40,7 @@ RUN_ELSEWHERE = {
     'pytest --record-mode=rewrite tests/test_cancel.py tests/test_lifecycle.py':
         'records the cassettes anew against the sandbox; the replays of this suite check them',
     'python bench/run.py': 'the benchmark (minutes; prints figures, asserts nothing)',
+    'python bench/soak.py': 'the soak (10 minutes; prints memory over time)',
 }
 
 
