@@ -144,7 +144,7 @@ class Classic:
         # {"status": "ok", "data": {"orders": [...], "total_page": 4, "current_page": 1, "total_size": 4}}
         data = reply.get('data') if isinstance(reply, dict) else None
         orders = data.get('orders', []) if isinstance(data, dict) else None
-        if not isinstance(orders, list):
+        if not isinstance(data, dict) or not isinstance(orders, list):
             raise BadResponse(f'{ex.id} unexpected reply to a TP/SL listing: {reply!r:.300}')
         asked = cursor or 1
         page = _whole(data.get('current_page'), asked)
