@@ -32,7 +32,7 @@ from .errors import (
     HtxError,
     Json,
 )
-from .state import DIRECTIONS, Leg, OrderBook
+from .state import DIRECTIONS, Leg, OrderBook, double_id
 
 Action = Callable[[OrderBook, str, Json], Any]
 
@@ -149,7 +149,7 @@ def place_tpsl(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLATE
     placed = book.place(uid, contract, margin_mode, str(direction), volume, legs)
 
     def ref(order_id: str | None) -> Json | None:
-        return None if order_id is None else {'order_id': int(order_id), 'order_id_str': order_id}
+        return None if order_id is None else {'order_id': double_id(order_id), 'order_id_str': order_id}
 
     return {'tp_order': ref(placed.get('tp')), 'sl_order': ref(placed.get('sl'))}
 

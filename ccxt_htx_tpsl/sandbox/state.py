@@ -93,6 +93,15 @@ CANCEL_REFUSAL = {
 FIRST_ORDER_ID = 1_200_000_000_000_000_001  # > 2**53, like HTX's ids
 ORDER_ID = re.compile(r'[1-9]\d{17,18}')
 DIRECTIONS = ('buy', 'sell')
+
+
+def double_id(order_id: str) -> int:
+    """A classic ``order_id`` as HTX's replies show it: a JSON number rounded through a double
+    (vectors v1-tpsl-order-*-doc: ``795713650661638100`` beside ``order_id_str`` ``"795713650661638144"``);
+    only ``order_id_str`` is exact, so a client that reads ``order_id`` fails against the sandbox too."""
+    return int(Decimal(repr(float(order_id))))
+
+
 TPSL_TYPES = ('tp', 'sl')
 
 
@@ -131,7 +140,7 @@ class TpslOrder:
             'order_type': 1,
             'tpsl_order_type': self.tpsl_order_type,
             'direction': self.direction,
-            'order_id': int(self.order_id),
+            'order_id': double_id(self.order_id),
             'order_id_str': self.order_id,
             'order_source': 'api',
             'trigger_type': self.trigger_type,
