@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -97,18 +97,11 @@ def route(value: Any, where: str) -> str:
 
 def non_negative(value: Any, name: str, where: str, integer: bool) -> float:
     """A finite number >= 0 (an int when ``integer``): NaN, infinities, negatives and junk refused."""
-    number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str) and len(value) <= 32:
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number) or number < 0 or (integer and not number.is_integer()):
+    number = None if isinstance(value, str) and len(value) > 32 else decimal(value)
+    if number is None or number < 0 or (integer and number != number.to_integral_value()):
         kind = 'a whole number' if integer else 'a number'
         raise BadRequest(f'{where} {name} must be {kind} >= 0, got {_show(value)}')
-    return number
+    return float(number)
 
 
 def side(value: Any, where: str, what: str = 'side') -> str:
@@ -117,14 +110,20 @@ def side(value: Any, where: str, what: str = 'side') -> str:
     return str(value)
 
 
+NUMBER_TEXT = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
+
+
 def decimal(value: Any) -> Decimal | None:
     """A finite number given as int, float or str, within 1e+-30; None for anything else (bool included)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     if (isinstance(value, str) and len(value) > 64) or (isinstance(value, int) and abs(value).bit_length() > 128):
         return None  # never convert a huge int to text (Python refuses beyond 4,300 digits)
+    text = str(value).strip()
+    if isinstance(value, str) and not NUMBER_TEXT.fullmatch(text):
+        return None  # Decimal would also read '1_000', full-width digits and 'NaN'; HTX reads none of them
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         return None
     return number if number.is_finite() and abs(number.adjusted()) <= 30 else None
