@@ -61,7 +61,6 @@ DEFAULT_RESEND_RATE_LIMITED = 3
 # endpoints keep ccxt's behaviour). Sources: HTX's USDT-M error table, protocol.WRONG_FAMILY_CODES.
 TPSL_EXACT_EXCEPTIONS: dict[str, type[BaseError]] = {
     protocol.AUTH_FAILED: AuthenticationError,
-    protocol.SYSTEM_ERROR: ExchangeNotAvailable,
     protocol.SYSTEM_NOT_READY: OnMaintenance,
     protocol.SYSTEM_BUSY: ExchangeNotAvailable,
     protocol.CONTRACT_NOT_FOUND: BadSymbol,
@@ -80,9 +79,16 @@ _TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar('ccxt_ht
 
 
 def has_retry_loop(cls: type) -> bool:
-    """Whether this ccxt release's ``fetch2`` re-sends by itself (``maxRetriesOnFailure``, 4.3.56 and later)."""
-    code = getattr(getattr(cls, 'fetch2', None), '__code__', None)
-    return code is not None and 'maxRetriesOnFailure' in code.co_consts
+    """Whether this ccxt release's ``fetch2`` re-sends by itself (``maxRetriesOnFailure``, 4.3.56 and later).
+
+    ccxt's own ``fetch2`` is read, not the first one in ``cls``'s MRO: a subclass (or this package)
+    that wraps ``fetch2`` must not hide ccxt's retry loop."""
+    for klass in cls.__mro__:
+        function = vars(klass).get('fetch2')
+        if function is not None and klass.__module__.split('.', 1)[0] == 'ccxt':
+            code = getattr(function, '__code__', None)
+            return code is not None and 'maxRetriesOnFailure' in code.co_consts
+    return False
 
 
 def wall_ms() -> float:
@@ -212,6 +218,25 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
             loggers.append(own)
         LOG_SCRUBBER.install(*loggers)
 
+    def fetch2(self, path: Any, api: Any = 'public', method: str = 'GET', params: Any = None, *args: Any,
+               **kwargs: Any) -> Any:
+        """A request that opens orders is never re-sent by ccxt's retry loop, whoever sends it (this
+        package, or ccxt's own ``create_order`` with a take-profit on ``v5/algo/order``), whatever
+        ``maxRetriesOnFailure`` options or params say: ccxt reads params first."""
+        if (f'{method} {path}' in _endpoints.CREATES and isinstance(params, dict)
+                and has_retry_loop(type(self))):
+            params = dict(params, maxRetriesOnFailure=0)
+            params.pop('defaultMaxRetriesOnFailure', None)
+        return super().fetch2(path, api, method, {} if params is None else params, *args, **kwargs)
+
+    def log(self, *args: Any) -> None:
+        """ccxt's ``verbose`` output (a print of each signed request and its reply), scrubbed."""
+        super().log(self._tpsl_scrubber.text(' '.join(str(arg) for arg in args)))
+
+    def sign(self, *args: Any, **kwargs: Any) -> Any:
+        _ = self._tpsl_scrubber  # reading it registers credentials set after construction with the log filter
+        return super().sign(*args, **kwargs)
+
     def _tpsl_scrub(self, error: BaseError, extra: tuple[str, ...] = ()) -> BaseError:
         """``error`` with credentials removed from its message and attachments (in place)."""
         scrubber = self._tpsl_scrubber
@@ -325,7 +350,10 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         if ticket is not None:
             _TICKET.set(None)
             ts = response.get('ts') if isinstance(response, dict) else None
-            self._tpsl_pacer.replied(ticket, wall_ms(), ts, headers, code == protocol.RATE_LIMITED)
+            try:
+                self._tpsl_pacer.replied(ticket, wall_ms(), ts, headers, code == protocol.RATE_LIMITED)
+            except Exception as bug:  # pacing learns from replies; a reply it cannot read must not lose the reply
+                logger.warning('%s: pacing ignored a reply it could not read (%s)', self.id, type(bug).__name__)
         if isinstance(httpCode, int) and 300 <= httpCode < 400 and signed(url):  # not followed: see _transport
             target = _header(headers, 'location') or _header(headers, NOT_FOLLOWED.lower()) or '(no Location)'
             path = endpoint.path if endpoint is not None else url.split('?', 1)[0]
@@ -336,9 +364,17 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
             return super().handle_errors(
                 httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody)
         signature = _signature_of(url)
+        if isinstance(body, str):  # what we hand back, also in an accepted reply, never quotes the request
+            clean = self._tpsl_scrubber.reply(body, response, signature)
+            if clean is not body and getattr(self, 'last_http_response', None) == body:
+                self.last_http_response = clean
         if code is None:
             return None
         feedback = f'{self.id} {body}'
+        if _outcome_unknown(httpCode, code):  # no htx_reply: the flows read it as a lost reply
+            error = ExchangeNotAvailable(f'{feedback} (HTTP {httpCode}: not a refusal; the request may have '
+                                         'been carried out)')
+            raise self._tpsl_scrub(error, signature) from None
         try:
             self.throw_exactly_matched_exception(TPSL_EXACT_EXCEPTIONS, code, feedback)
             super().handle_errors(
@@ -420,6 +456,13 @@ def _window(value: Any) -> tuple[float, float] | None:
         # a fractional limit (e.g. 2.5 per s) becomes one request per 1/limit of the interval
         return (float(limit), float(interval)) if float(limit).is_integer() else (1.0, interval / limit)
     return None
+
+
+def _outcome_unknown(http_status: Any, code: str) -> bool:
+    """A refusal-shaped reply that does not say the request did nothing (protocol.UNKNOWN_OUTCOME_CODES)."""
+    if isinstance(http_status, int) and http_status >= 500:
+        return True
+    return code in protocol.UNKNOWN_OUTCOME_CODES or (len(code) == 3 and code.startswith('5') and code.isdigit())
 
 
 def _header(headers: Any, name: str) -> str | None:

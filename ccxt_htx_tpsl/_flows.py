@@ -44,7 +44,7 @@ CCXT_INTERNAL = ('callerMethodName',)
 CANCEL_KEYS = ('contract_code', 'order_id', 'algo_id', 'algo_client_order_id', 'pair', 'contract_type')
 CREATE_KEYS = ('contract_code', 'direction', 'volume', 'side', 'type', 'margin_mode', 'tp_trigger_price',
                'sl_trigger_price', 'tp_order_price', 'sl_order_price', 'tp_order_price_type', 'sl_order_price_type',
-               'tp_type', 'sl_type', 'algo_client_order_id', 'pair', 'contract_type')
+               'tp_type', 'sl_type', 'algo_client_order_id', 'pair', 'contract_type', 'reduce_only')
 LIST_KEYS = ('contract_code', 'page_index', 'page_size', 'from', 'limit', 'direct', 'pair', 'contract_type')
 CANCEL_ALL_KEYS = ('contract_code', 'direction', 'pair', 'contract_type')
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
@@ -124,12 +124,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         whatever options say, and leaves ccxt's own methods on the same path alone. A list body
         (the v5 cancel) carries no option: ``options[path]`` is kept at 0 for it.
         """
-        cls = type(self)
-        loop = cls.__dict__.get('_tpsl_has_retry_loop')
-        if loop is None:
-            loop = has_retry_loop(cls)
-            cls._tpsl_has_retry_loop = loop
-        if not loop:
+        if not has_retry_loop(type(self)):
             return call.body  # ccxt before 4.3.56 never re-sends
         if isinstance(call.body, dict):
             return dict(call.body, maxRetriesOnFailure=0)
@@ -380,6 +375,8 @@ class TpslFlowsMixin(TpslCoreMixin):
             price_type = leg.get('type', price_type)
             if price_type not in PRICE_TYPES:
                 raise BadRequest(f"{where} {name}.type must be one of {', '.join(PRICE_TYPES)}, got {price_type!r:.40}")
+            if price is not None and price_type != 'limit':
+                raise BadRequest(f'{where} {name}.price is the price of a limit order; type {price_type!r} takes none')
             if price_type == 'limit' and price is None:
                 raise ArgumentsRequired(f'{where} {name}.price is required for a limit {name} order')
             client = leg.get('clientOrderId')
@@ -423,6 +420,13 @@ class TpslFlowsMixin(TpslCoreMixin):
         if wrong_error is not None:
             if route == protocol.AUTO:  # refused: nothing was created, so this is not a re-send
                 other = self._tpsl_switch(family)
+                if other.name == protocol.CLASSIC and any(leg.client_id for leg in wrong):
+                    refused = BadRequest(f'{where} HTX refused the v5 create for this account ({wrong_error}); '
+                                         'its classic API takes no client order id: not created, send it again '
+                                         'without clientOrderId')
+                    refused.htx_reply = getattr(wrong_error, 'htx_reply', None)
+                    failures.append((wrong, refused))
+                    return orders, failures
                 more_spec = CreateSpec(spec.side, spec.amount, spec.margin, wrong, spec.position_side)
                 more, more_failures = yield from self._flow_create_legs(market, more_spec, params, SWITCHED, other,
                                                                         method, where)
@@ -434,14 +438,16 @@ class TpslFlowsMixin(TpslCoreMixin):
 
     def _tpsl_create_failure(self, method: str, market: dict[str, Any], orders: list[Any],
                              failures: list[tuple[list[Leg], BaseError]]) -> BaseError:
-        """The first failure's class; the message tells each failed leg's fate and how to check."""
+        """The class of the first failure whose outcome is unknown, else of the first refusal; the
+        message tells each failed leg's fate and how to check. ``htx_reply`` is set only when every
+        failed leg was refused (nothing of them exists): code that reads it may place them again."""
         listing = method.replace('create', 'fetchOpen')
         parts = []
-        unknown = False
+        unknown: list[BaseError] = []
         for legs, error in failures:
             names = ' and '.join(LEG_NAMES[leg.kind] for leg in legs)
             if _unknown(error) or isinstance(error, BadResponse):
-                unknown = True
+                unknown.append(error)
                 parts.append(f'{names}: no usable reply ({type(error).__name__}: {error}); it MAY HAVE BEEN CREATED')
             else:
                 parts.append(f'{names}: refused by HTX, not created ({error})')
@@ -454,10 +460,10 @@ class TpslFlowsMixin(TpslCoreMixin):
             snake = ''.join('_' + c.lower() if c.isupper() else c for c in listing)
             message += (f". This package never re-sends a create: check with exchange.{snake}("
                         f"'{market['symbol']}') before placing it again")
-        first = failures[0][1]
+        first = unknown[0] if unknown else failures[0][1]
         error = type(first)(message)
         error.orders = orders
-        error.htx_reply = getattr(first, 'htx_reply', None)
+        error.htx_reply = None if unknown else getattr(first, 'htx_reply', None)
         return self._tpsl_scrub(error)
 
     # -- list --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import protocol
@@ -37,8 +38,9 @@ def safe_timestamp(value: Any) -> int | None:
 
 
 def positive(number: Any) -> Any:
-    """``number`` when it is a number above zero (a price, an amount), else None."""
-    return number if isinstance(number, int | float) and not isinstance(number, bool) and number > 0 else None
+    """``number`` when it is a finite number above zero (a price, an amount), else None."""
+    return (number if isinstance(number, int | float) and not isinstance(number, bool) and 0 < number < math.inf
+            else None)
 
 
 def side(value: Any) -> str | None:
@@ -122,8 +124,7 @@ class TpslResultsMixin(_Base):
             template, mutable = entry
             order = template.copy()
             order['id'] = order_id
-            # HTX's text for a refused id could echo the signed URL: never handed back as it is
-            order['info'] = self._tpsl_scrubber.deep(result.info) if result.code is not None else result.info
+            order['info'] = result.info  # replies and errors are scrubbed where they arrive (handle_errors, fetch)
             for key in mutable:
                 order[key] = copy.deepcopy(template[key])
             orders.append(order)

@@ -62,6 +62,10 @@ OK_CODE: Final = '200'
 AUTH_FAILED: Final = '403'
 SYSTEM_ERROR: Final = '1000'
 SYSTEM_NOT_READY: Final = '1001'
+UNKNOWN_OUTCOME_CODES: Final = frozenset({SYSTEM_ERROR})
+"""Ours: a refusal that does not say the request did nothing (doc: 1000 "System error"; the sandbox
+answers it for a failure inside a request). Read like a lost reply, as are a v5 ``code`` from 500 to
+599 and any reply with an HTTP status of 500 or more (a gateway's JSON is not HTX's answer)."""
 SYSTEM_BUSY: Final = '1004'
 CONTRACT_NOT_FOUND: Final = '1014'
 INPUT_ERROR: Final = '1030'

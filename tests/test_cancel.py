@@ -88,6 +88,26 @@ def test_partial_failure_is_a_result(exchange: Any, run: Run, recording: Sandbox
 
 
 @pytest.mark.vcr
+def test_system_error_is_no_refusal(exchange: Any, run: Run, recording: Sandbox | None) -> None:
+    """HTX's 1000 "System error" does not say the cancel did nothing: read like a lost reply
+    (ids without a state and without a refusal code), never as HTX's refusal."""
+    wanted = ids(200, 3)
+    seed(recording, wanted)
+    if recording:
+        recording.inject('swap_tpsl_cancel', err_code=1000)
+    with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
+        run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL, {'resendRateLimited': 0}))
+    orders = raised.value.orders  # type: ignore[attr-defined]
+    assert [o['id'] for o in orders] == wanted
+    assert statuses(orders) == [None] * 3
+    assert codes(orders) == [None] * 3  # not "refused with 1000"
+    assert all('may have been carried out' in o['info']['err_msg'] for o in orders)
+    assert raised.value.htx_reply is None  # type: ignore[attr-defined]
+    assert_no_credentials(raised.value)
+    assert_ccxt_orders(exchange, orders, SYMBOL)
+
+
+@pytest.mark.vcr
 @pytest.mark.htx_recordable
 def test_all_ids_failing_is_a_result(exchange: Any, run: Run) -> None:
     wanted = ids(30, 3)
@@ -116,7 +136,6 @@ TOP_LEVEL_ERRORS = [
     (1032, ccxt.RateLimitExceeded),
     (1052, ccxt.BadRequest),
     (1004, ccxt.ExchangeNotAvailable),
-    (1000, ccxt.ExchangeNotAvailable),
     (1001, ccxt.OnMaintenance),
 ]
 
