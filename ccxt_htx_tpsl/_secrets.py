@@ -13,9 +13,9 @@ import base64
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import unquote
 
 REDACTED = '***'
 MIN_SECRET = 6  # shorter values would redact ordinary words
@@ -24,15 +24,44 @@ MAX_DEPTH = 64  # containers nested deeper are replaced whole: recursing further
 _VALUE = r'[A-Za-z0-9\-._~+/=%]+'
 _PARAM = re.compile(r'((?:AccessKeyId|Signature)(?:=|%3[dD]|%253[dD]))' + _VALUE)
 _SIGNATURE = re.compile(r'Signature(?:=|%3[dD]|%253[dD])(' + _VALUE + ')')
-_HEX = re.compile(r'%[0-9A-F]{2}')
 
 
-def _lower_hex(text: str) -> str:
-    return _HEX.sub(lambda m: m.group().lower(), text)
+class _Escapes:
+    """Escapes every character of a text but ASCII letters, digits and ``keep``."""
+
+    def __init__(self, escape: Callable[[str], str], keep: str = '-._~') -> None:
+        self.pattern = re.compile('[^A-Za-z0-9' + re.escape(keep) + ']')
+        self.escape = escape
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        return self.pattern.sub(self._one, text)
+
+    def _one(self, match: re.Match[str]) -> str:
+        char = match.group()
+        escaped = self.cache.get(char)
+        if escaped is None:
+            escaped = self.cache[char] = self.escape(char)
+        return escaped
 
 
-def _entities(value: str, form: str) -> str:
-    return ''.join(c if c.isalnum() or c in '-_.~' else form.format(ord(c)) for c in value)
+def _percent(form: str) -> Callable[[str], str]:
+    return lambda char: ''.join(form.format(byte) for byte in char.encode())
+
+
+_PERCENT = _Escapes(_percent('%{:02X}'))  # urllib's quote(value, safe='')
+_PERCENT_LOWER = _Escapes(_percent('%{:02x}'))
+_PERCENT_PATH = _Escapes(_percent('%{:02X}'), '-._~/')  # quote(value): '/' kept
+_PERCENT_PATH_LOWER = _Escapes(_percent('%{:02x}'), '-._~/')
+_PERCENT_FORM = _Escapes(lambda char: '+' if char == ' ' else _percent('%{:02X}')(char))  # quote_plus
+_PERCENT_FORM_LOWER = _Escapes(lambda char: '+' if char == ' ' else _percent('%{:02x}')(char))
+
+
+def _reference(form: str) -> Callable[[str], str]:
+    return lambda char: form.format(ord(char))
+
+
+_ENTITIES = tuple(_Escapes(_reference(form)) for form in ('&#x{:X};', '&#x{:x};', '&#{};'))  # HTML references
 
 
 def spellings(value: str) -> set[str]:
@@ -40,19 +69,44 @@ def spellings(value: str) -> set[str]:
     or twice (either hex case, ``+`` for spaces), JSON-escaped slashes, HTML character references
     (hex and decimal), base64 (also inside a longer encoded text) and hex."""
     found = {value, value.upper(), value.lower(), value.replace('/', '\\/'),
-             _entities(value, '&#x{:X};'), _entities(value, '&#x{:x};'), _entities(value, '&#{};')}
-    for once in (quote(value, safe=''), quote(value), quote_plus(value)):
-        twice = quote(once, safe='')
-        found.update((once, twice, _lower_hex(once), _lower_hex(twice), quote_plus(once)))
-    found.add(value.replace('+', ' '))  # a form decoder's reading of a base64 signature
+             value.replace('+', ' ')}  # the last: a form decoder's reading of a base64 signature
+    found.update(escape(value) for escape in _ENTITIES)
+    for upper, lower in ((_PERCENT, _PERCENT_LOWER), (_PERCENT_PATH, _PERCENT_PATH_LOWER),
+                         (_PERCENT_FORM, _PERCENT_FORM_LOWER)):
+        once, once_lower = upper(value), lower(value)
+        found.update((once, _PERCENT(once), _PERCENT_LOWER(once), once_lower, _PERCENT_LOWER(once_lower)))
     raw = value.encode()
     found.add(raw.hex())
-    for offset in range(3):  # base64 of a longer text holding the value: the characters only it decides
+    found.update(_base64_windows(raw))  # base64 of a longer text holding the value
+    found.update((base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()))
+    return {s for s in found if len(s) >= MIN_SECRET}
+
+
+_RUN = re.compile('[A-Za-z0-9]+')
+
+
+def may_hold(text: str, value: str) -> bool:
+    """False only when ``text`` surely holds no spelling of ``value`` (cheap: no spellings built).
+
+    Every spelling :func:`spellings` lists keeps each run of ASCII letters and digits of ``value``
+    as it is, upper- or lower-cased, or (hex) hex-encoded, except the base64 ones, which hold one
+    of the base64 windows of ``value``: the text is searched for those alone."""
+    run = max(_RUN.findall(value), key=len, default='')
+    if len(run) < MIN_SECRET:
+        return True  # too little to search for: decide by the spellings
+    if any(form in text for form in (run, run.upper(), run.lower(), run.encode().hex())):
+        return True
+    return any(window in text for window in _base64_windows(value.encode()))
+
+
+def _base64_windows(raw: bytes) -> set[str]:
+    """What base64 of a longer text holding ``raw`` always contains, at each alignment, in both alphabets."""
+    found = set()
+    for offset in range(3):
         start, end = (8 * offset + 5) // 6, 8 * (offset + len(raw)) // 6
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             found.add(encode(bytes(offset) + raw).decode()[start:end])
-    found.update((base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()))
-    return {s for s in found if len(s) >= MIN_SECRET}
+    return found
 
 
 class Scrubber:
@@ -67,10 +121,16 @@ class Scrubber:
 
     def with_signatures(self, signatures: Iterable[str]) -> Scrubber:
         """This scrubber, also redacting these signatures (as they stand in a URL, or decoded)."""
-        forms: set[str] = set()
-        for value in signatures:
-            forms.update((value, unquote(value), unquote(unquote(value))))
-        return Scrubber(forms, _spellings=self.spellings) if forms else self
+        found: set[str] = set()
+        for value in signatures:  # as it stands in the URL: percent-encoded (a spelling of the decoded one)
+            decoded = unquote(value)
+            found.update(spellings(decoded))
+            if len(value) >= MIN_SECRET:
+                found.add(value)
+            twice = unquote(decoded)
+            if twice != decoded:
+                found.update(spellings(twice))
+        return Scrubber(_spellings=found.union(self.spellings)) if found else self
 
     def text(self, text: str, extra: Iterable[str] = ()) -> str:
         """``text`` with every secret spelling, signature and credential query value replaced;
@@ -106,9 +166,10 @@ class Scrubber:
         accepted reply. One pass over the body text finds nothing in the common case; JSON's
         ``\\u`` escapes could hide a spelling from it, so a body with any is scrubbed field by field.
         """
-        scrubber = self.with_signatures(extra)
+        escaped = '\\u' in body
+        scrubber = self.with_signatures(v for v in extra if escaped or may_hold(body, unquote(v)))
         clean = scrubber._text(body)
-        if clean != body or '\\u' in body:
+        if clean != body or escaped:
             if isinstance(parsed, dict):
                 scrubbed = scrubber._deep(parsed)
                 parsed.clear()
