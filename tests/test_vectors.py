@@ -40,6 +40,8 @@ NOT_CONSUMED = {
     'v5-asset-mode-set-doc': 'POST /v5/account/asset_mode: this package never changes an account',
     'v5-trade-cancel-batch-doc': 'POST /v5/trade/cancel_batch_orders: regular orders, ccxt\'s own',
     'v5-trade-order-tpsl-doc': 'POST /v5/trade/order: a regular order with attached TP/SL, ccxt\'s own',
+    'v1-tpsl-hisorders-isolated-doc': 'POST swap_tpsl_hisorders: never called yet (no history method)',
+    'v1-tpsl-hisorders-cross-doc': 'POST swap_cross_tpsl_hisorders: never called yet (no history method)',
 }
 
 Check = Callable[[Any, hostile.HostileServer, Run, Any], None]
