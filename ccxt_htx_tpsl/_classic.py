@@ -1,5 +1,8 @@
 """The classic family (``/linear-swap-api/v1/...``): its requests and how to read its replies.
 
+What this module may know: ``_model``, ``_family`` (the :class:`Host` it gets), ``_endpoints`` and
+``protocol``; never the exchange classes or the flows.
+
 Envelope: ``{"status": "ok", "data": ..., "ts"}``, or ``{"status": "error", "err_code", "err_msg",
 "ts"}`` for a refusal. Order ids are ``order_id`` (``order_id_str`` exact where HTX also sends a
 number that lost precision). Cancels answer per id inside an ok reply: ``data.errors`` (one item per
@@ -8,16 +11,13 @@ refused id) and ``data.successes`` (one comma-joined string).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ccxt.base.errors import BadResponse
 
 from . import _endpoints, protocol
-from ._family import Call, CreateSpec, IdResult, Json, Leg, Page, Retry
-from ._results import positive, safe_timestamp, side
-
-if TYPE_CHECKING:
-    from ._core import TpslCoreMixin
+from ._family import Host
+from ._model import Call, Created, CreateSpec, IdResult, Json, Leg, Page, positive, safe_timestamp, side
 
 
 def succeeded_ids(data: Json) -> list[str]:
@@ -58,15 +58,14 @@ class Classic:
 
     # -- cancel by id ------------------------------------------------------------------------
 
-    def cancel_call(self, ex: TpslCoreMixin, market: Json, margin: str, ids: list[str], params: Json,
-                    retry: Retry) -> Call:
+    def cancel_call(self, market: Json, margin: str, ids: list[str], params: Json) -> Call:
         endpoint = _endpoints.CLASSIC_CANCEL[margin]
         body = {'contract_code': market['id'], 'order_id': ','.join(ids)}
         if params:
             body.update(params)
-        return Call(endpoint.attr, endpoint.key, body, retry)
+        return Call(endpoint.attr, endpoint.key, body)
 
-    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
+    def cancel_outcomes(self, ex: Host, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
         # {"status": "ok", "data": {"errors": [{"order_id": "795713650661638145", "err_code": 1061,
         #   "err_msg": "This order doesnt exist."}], "successes": "795713650661638144"}, "ts": 1609754722004}
         if not isinstance(reply, dict) or reply.get('status') != 'ok' or not isinstance(reply.get('data'), dict):
@@ -95,8 +94,7 @@ class Classic:
 
     # -- create ------------------------------------------------------------------------------
 
-    def create_calls(self, ex: TpslCoreMixin, market: Json, spec: CreateSpec,
-                     params: Json) -> list[tuple[Call, list[Leg]]]:
+    def create_calls(self, market: Json, spec: CreateSpec, params: Json) -> list[tuple[Call, list[Leg]]]:
         # one request for both legs; HTX links them (relation_tpsl_order_id)
         endpoint = _endpoints.CLASSIC_ORDER[spec.margin]
         body: Json = {'contract_code': market['id'], 'direction': spec.side, 'volume': spec.amount}
@@ -106,15 +104,14 @@ class Classic:
             if leg.price is not None:
                 body[leg.kind + '_order_price'] = leg.price
         body.update(params)
-        return [(Call(endpoint.attr, endpoint.key, body, None), spec.legs)]
+        return [(Call(endpoint.attr, endpoint.key, body), spec.legs)]
 
-    def created_orders(self, ex: TpslCoreMixin, market: Json, spec: CreateSpec, legs: list[Leg],
-                       reply: Any) -> list[Json]:
+    def created_orders(self, ex: Host, market: Json, spec: CreateSpec, legs: list[Leg], reply: Any) -> Created:
         # {"status": "ok", "data": {"tp_order": {"order_id": 795713650661638100,
         #   "order_id_str": "795713650661638144"}, "sl_order": {...}}, "ts": 1609754517975}
         data = reply.get('data') if isinstance(reply, dict) else None
         if not isinstance(data, dict):
-            raise BadResponse(f'{ex.id} unexpected reply to a TP/SL create: {reply!r:.300}')
+            return Created([], list(legs), f'{ex.id} unexpected reply to a TP/SL create: {reply!r:.300}')
         orders, missing = [], []
         for leg in legs:
             item = data.get(leg.kind + '_order')
@@ -124,23 +121,20 @@ class Classic:
             else:
                 orders.append(ex._tpsl_new_order(market, spec, leg, order_id, None, item))
         if missing:  # the legs HTX confirmed are reported; the others' fate is unknown
-            error = BadResponse(f'{ex.id} the reply to a TP/SL create names no '
-                                f"{' or '.join(leg.kind + '_order' for leg in missing)} id: {reply!r:.300}")
-            error.created, error.missing = orders, missing
-            raise error
-        return orders
+            return Created(orders, missing, f'{ex.id} the reply to a TP/SL create names no '
+                                            f"{' or '.join(leg.kind + '_order' for leg in missing)} id: {reply!r:.300}")
+        return Created(orders)
 
     # -- list --------------------------------------------------------------------------------
 
-    def list_call(self, ex: TpslCoreMixin, market: Json, margin: str, cursor: Any, params: Json,
-                  retry: Retry) -> Call:
+    def list_call(self, market: Json, margin: str, cursor: Any, params: Json) -> Call:
         endpoint = _endpoints.CLASSIC_OPEN[margin]
         body = {'contract_code': market['id'], 'page_index': cursor or 1, 'page_size': protocol.CLASSIC_PAGE_SIZE}
         if params:
             body.update(params)
-        return Call(endpoint.attr, endpoint.key, body, retry)
+        return Call(endpoint.attr, endpoint.key, body)
 
-    def list_page(self, ex: TpslCoreMixin, reply: Any, cursor: Any, request: Any) -> Page:
+    def list_page(self, ex: Host, reply: Any, cursor: Any, request: Any) -> Page:
         # {"status": "ok", "data": {"orders": [...], "total_page": 4, "current_page": 1, "total_size": 4}}
         data = reply.get('data') if isinstance(reply, dict) else None
         orders = data.get('orders', []) if isinstance(data, dict) else None
@@ -156,7 +150,7 @@ class Classic:
                               'paging makes no progress')
         return Page(orders, asked + 1)
 
-    def listed_order(self, ex: TpslCoreMixin, item: Any, market: Json, margin: str) -> Json | None:
+    def listed_order(self, ex: Host, item: Any, market: Json, margin: str) -> Json | None:
         # {"contract_code": "BTC-USDT", "margin_mode": "isolated", "volume": 1, "direction": "buy",
         #  "order_id_str": "795715396674895872", "tpsl_order_type": "tp", "trigger_type": "le",
         #  "trigger_price": 27000, "order_price": 0, "order_price_type": "optimal_5", "status": 2,
@@ -187,16 +181,15 @@ class Classic:
 
     # -- cancel all --------------------------------------------------------------------------
 
-    def cancel_all_call(self, ex: TpslCoreMixin, market: Json, margin: str, side: str | None, params: Json,
-                        retry: Retry) -> Call | None:
+    def cancel_all_call(self, market: Json, margin: str, side: str | None, params: Json) -> Call | None:
         endpoint = _endpoints.CLASSIC_CANCEL_ALL[margin]
         body: Json = {'contract_code': market['id']}
         if side is not None:
             body['direction'] = side
         body.update(params)
-        return Call(endpoint.attr, endpoint.key, body, retry)
+        return Call(endpoint.attr, endpoint.key, body)
 
-    def cancel_all_named(self, ex: TpslCoreMixin, reply: Any) -> list[str] | None:
+    def cancel_all_named(self, ex: Host, reply: Any) -> list[str] | None:
         # same reply as a cancel: {"status": "ok", "data": {"errors": [], "successes": "1,2,3"}}
         if not isinstance(reply, dict) or reply.get('status') != 'ok' or not isinstance(reply.get('data'), dict):
             return None

@@ -1,10 +1,15 @@
 """What every TP/SL method shares: endpoint declarations and ccxt's hooks, narrowed to them.
 
 Signing, throttling and error mapping stay ccxt's. This module extends them through
-``describe()``, ``Entry`` declarations, ``calculate_rate_limiter_cost`` / ``throttle`` (pacing per
-HTX endpoint, ``_pacing.py``) and a ``handle_errors`` that changes nothing for any other endpoint.
-The methods themselves are flows in ``_flows.py``; the two API families live in ``_classic.py`` and
-``_v5.py``; only the lines that send differ between the sync (``_sync.py``) and async classes.
+``describe()``, ``Entry`` declarations (generated from ``_endpoints``), ``calculate_rate_limiter_cost``
+/ ``throttle`` (pacing per HTX endpoint, ``_pacing.py``) and a ``handle_errors`` that changes nothing
+for any other endpoint. The methods themselves are flows in ``_flows.py``; the two API families live
+in ``_classic.py`` and ``_v5.py``; only the lines that send differ between the sync (``_sync.py``)
+and async classes.
+
+What this module may know: everything below the flows (``_model``, ``_endpoints``, ``_families``,
+``_errors``, ``_results``, ``_pacing``, ``_secrets``, ``_transport``, ``_validate``, ``protocol``);
+never ``_flows`` or the exchange classes.
 """
 
 from __future__ import annotations
@@ -15,28 +20,14 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ccxt.base.errors import (
-    AuthenticationError,
-    BadRequest,
-    BadSymbol,
-    BaseError,
-    ExchangeError,
-    ExchangeNotAvailable,
-    NetworkError,
-    NotSupported,
-    OnMaintenance,
-    RateLimitExceeded,
-)
-from ccxt.base.types import Entry
+from ccxt.base.errors import BadRequest, BadSymbol, BaseError, ExchangeError, ExchangeNotAvailable, NotSupported
 
-from . import _endpoints, _validate, protocol
-from ._classic import CLASSIC
-from ._family import Family, Retry
+from . import _endpoints, _errors, _families, _validate, protocol
+from ._model import Retry
 from ._pacing import Pacer, Ticket
 from ._results import TpslResultsMixin
 from ._secrets import LOG_SCRUBBER, Scrubber
 from ._transport import NOT_FOLLOWED, signed
-from ._v5 import V5_FAMILY
 
 if TYPE_CHECKING:  # ccxt is untyped (Any to mypy); this lets the mixins use Exchange's methods
     from ccxt.base.exchange import Exchange as _ExchangeBase
@@ -47,29 +38,8 @@ logger = logging.getLogger('ccxt_htx_tpsl')
 # the loggers that write signed URLs at DEBUG (ccxt's own logger is the exchange's ``logger`` too)
 LOGGERS = ('ccxt.base.exchange', 'ccxt.async_support.base.exchange', 'urllib3.connectionpool')
 
-# exception classes (aiohttp, urllib3, requests) meaning the connection broke mid-reply
-BROKEN_CONNECTION = frozenset({'ClientPayloadError', 'ServerDisconnectedError', 'ClientOSError', 'ContentLengthError',
-                               'TransferEncodingError', 'ProtocolError', 'ChunkedEncodingError', 'IncompleteRead'})
-
-FAMILIES: dict[str, Family] = {protocol.CLASSIC: CLASSIC, protocol.V5: V5_FAMILY}
-OTHER_FAMILY = {protocol.CLASSIC: protocol.V5, protocol.V5: protocol.CLASSIC}
-
 DEFAULT_RESEND_RATE_LIMITED = 3
 """How often a request refused with 1032 (it did nothing) is re-sent by default; never a create."""
-
-# Top-level codes for the TP/SL endpoints, before ccxt's own table (these endpoints only, so other
-# endpoints keep ccxt's behaviour). Sources: HTX's USDT-M error table, protocol.WRONG_FAMILY_CODES.
-TPSL_EXACT_EXCEPTIONS: dict[str, type[BaseError]] = {
-    protocol.AUTH_FAILED: AuthenticationError,
-    protocol.SYSTEM_NOT_READY: OnMaintenance,
-    protocol.SYSTEM_BUSY: ExchangeNotAvailable,
-    protocol.CONTRACT_NOT_FOUND: BadSymbol,
-    protocol.RATE_LIMITED: RateLimitExceeded,
-    protocol.BATCH_TOO_LARGE: BadRequest,
-    protocol.IN_SETTLEMENT: OnMaintenance,
-    protocol.IN_DELIVERY: OnMaintenance,
-    **dict.fromkeys(protocol.WRONG_FAMILY_CODES, NotSupported),
-}
 
 # The key of the TP/SL request whose throttle comes next (set by calculate_rate_limiter_cost,
 # read by throttle: fetch2 calls them back to back), then the ticket of the request being sent
@@ -78,11 +48,21 @@ _PENDING: contextvars.ContextVar[str | None] = contextvars.ContextVar('ccxt_htx_
 _TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar('ccxt_htx_tpsl_ticket', default=None)
 
 
+_RETRY_LOOP: dict[type, bool] = {}
+
+
 def has_retry_loop(cls: type) -> bool:
     """Whether this ccxt release's ``fetch2`` re-sends by itself (``maxRetriesOnFailure``, 4.3.56 and later).
 
     ccxt's own ``fetch2`` is read, not the first one in ``cls``'s MRO: a subclass (or this package)
-    that wraps ``fetch2`` must not hide ccxt's retry loop."""
+    that wraps ``fetch2`` must not hide ccxt's retry loop. (Per class, once: ccxt's code does not change.)"""
+    found = _RETRY_LOOP.get(cls)
+    if found is None:
+        found = _RETRY_LOOP[cls] = _ccxt_fetch2_retries(cls)
+    return found
+
+
+def _ccxt_fetch2_retries(cls: type) -> bool:
     for klass in cls.__mro__:
         function = vars(klass).get('fetch2')
         if function is not None and klass.__module__.split('.', 1)[0] == 'ccxt':
@@ -103,34 +83,6 @@ def method_name(action: str, margin: str) -> str:
 
 class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
     """Endpoint declarations and ccxt hooks; mixed in before a ``ccxt.htx`` class."""
-
-    # Every endpoint used, declared here so behaviour does not depend on the ccxt version (ccxt
-    # 4.5.59 dropped the classic ones). ``Entry`` only calls ``self.request``, so each declaration
-    # serves the sync, async and pro classes. Costs are ccxt's units; pacing is _pacing.Pacer's.
-    contract_private_post_linear_swap_api_v1_swap_tpsl_cancel = contractPrivatePostLinearSwapApiV1SwapTpslCancel = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_tpsl_cancel', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_cancel = contractPrivatePostLinearSwapApiV1SwapCrossTpslCancel = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_cross_tpsl_cancel', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_tpsl_cancelall = contractPrivatePostLinearSwapApiV1SwapTpslCancelall = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_tpsl_cancelall', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_cancelall = contractPrivatePostLinearSwapApiV1SwapCrossTpslCancelall = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_cross_tpsl_cancelall', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_tpsl_order = contractPrivatePostLinearSwapApiV1SwapTpslOrder = Entry(
-        'linear-swap-api/v1/swap_tpsl_order', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_order = contractPrivatePostLinearSwapApiV1SwapCrossTpslOrder = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_cross_tpsl_order', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_tpsl_openorders = contractPrivatePostLinearSwapApiV1SwapTpslOpenorders = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_tpsl_openorders', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_linear_swap_api_v1_swap_cross_tpsl_openorders = contractPrivatePostLinearSwapApiV1SwapCrossTpslOpenorders = Entry(  # noqa: E501
-        'linear-swap-api/v1/swap_cross_tpsl_openorders', ['contract', 'private'], 'POST', {'cost': 1})
-    contract_private_post_v5_algo_order = contractPrivatePostV5AlgoOrder = Entry(
-        'v5/algo/order', ['contract', 'private'], 'POST', {'cost': 0.41679})
-    contract_private_post_v5_algo_cancel_orders = contractPrivatePostV5AlgoCancelOrders = Entry(
-        'v5/algo/cancel_orders', ['contract', 'private'], 'POST', {'cost': 0.41679})
-    contract_private_get_v5_algo_order_opens = contractPrivateGetV5AlgoOrderOpens = Entry(
-        'v5/algo/order/opens', ['contract', 'private'], 'GET', {'cost': 0.41679})
-    contract_private_get_v5_account_asset_mode = contractPrivateGetV5AccountAssetMode = Entry(
-        'v5/account/asset_mode', ['contract', 'private'], 'GET', {'cost': 0.20834})
 
     _tpsl_auto_family: str | None = None  # what route 'auto' decided for this instance
     # ccxt before 4.5.65 parses JSON numbers as strings unless told otherwise: numbers as numbers,
@@ -241,10 +193,10 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         """``error`` with credentials removed from its message and attachments (in place)."""
         scrubber = self._tpsl_scrubber
         error.args = tuple(scrubber.text(str(arg), extra) for arg in error.args) or (scrubber.text(str(error)),)
-        for name in ('htx_reply', 'orders'):
-            value = getattr(error, name, None)
-            if value is not None:
-                setattr(error, name, scrubber.deep(value, extra))
+        orders, reply = _errors.orders(error), _errors.htx_reply(error)
+        if orders is not None or reply is not None:
+            _errors.attach(error, orders=None if orders is None else scrubber.deep(orders, extra),
+                           htx_reply=None if reply is None else scrubber.deep(reply, extra))
         return error
 
     # -- pacing: ccxt's throttler hooks, per HTX endpoint ---------------------------------------
@@ -307,23 +259,6 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
 
     # -- errors ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _tpsl_attempt_error(error: BaseError) -> BaseError:
-        """A connection broken while the reply was read is a network error, on both classes.
-
-        ccxt's async class maps aiohttp's ``ClientPayloadError`` (a reset in the middle of the body)
-        to a plain ``ExchangeError``, which a retry would not re-send; the sync class already says
-        ``NetworkError``. The request may or may not have been carried out either way.
-        """
-        cause = error.__cause__
-        broken = cause is not None and (
-            isinstance(cause, ConnectionError) or any(c.__name__ in BROKEN_CONNECTION for c in type(cause).__mro__))
-        if type(error) is ExchangeError and broken:
-            network = NetworkError(*error.args)
-            network.__cause__ = cause
-            return network
-        return error
-
     def handle_errors(
         self,
         httpCode: int,
@@ -345,7 +280,7 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         Every reply also feeds the pacing (its ``ts``, its rate-limit headers, a 1032).
         """
         endpoint = _endpoints.from_url(url, method)
-        code = CLASSIC.refusal_code(response) or V5_FAMILY.refusal_code(response)
+        code = _families.refusal_code(response)
         ticket = _TICKET.get() if endpoint is not None else None
         if ticket is not None:
             _TICKET.set(None)
@@ -371,17 +306,17 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         if code is None:
             return None
         feedback = f'{self.id} {body}'
-        if _outcome_unknown(httpCode, code):  # no htx_reply: the flows read it as a lost reply
+        if _errors.outcome_unknown(httpCode, code):  # no htx_reply: the flows read it as a lost reply
             error = ExchangeNotAvailable(f'{feedback} (HTTP {httpCode}: not a refusal; the request may have '
                                          'been carried out)')
             raise self._tpsl_scrub(error, signature) from None
         try:
-            self.throw_exactly_matched_exception(TPSL_EXACT_EXCEPTIONS, code, feedback)
+            self.throw_exactly_matched_exception(_errors.EXACT, code, feedback)
             super().handle_errors(
                 httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody)
             raise ExchangeError(feedback)  # a refusal ccxt does not know is still a refusal
         except BaseError as error:
-            error.htx_reply = response
+            _errors.attach(error, htx_reply=response)
             raise self._tpsl_scrub(error, signature) from None
 
     # -- options -----------------------------------------------------------------------------
@@ -458,13 +393,6 @@ def _window(value: Any) -> tuple[float, float] | None:
     return None
 
 
-def _outcome_unknown(http_status: Any, code: str) -> bool:
-    """A refusal-shaped reply that does not say the request did nothing (protocol.UNKNOWN_OUTCOME_CODES)."""
-    if isinstance(http_status, int) and http_status >= 500:
-        return True
-    return code in protocol.UNKNOWN_OUTCOME_CODES or (len(code) == 3 and code.startswith('5') and code.isdigit())
-
-
 def _header(headers: Any, name: str) -> str | None:
     if not headers:
         return None
@@ -480,3 +408,7 @@ def _signature_of(url: str) -> tuple[str, ...]:
         return ()
     value = url[marker + len('Signature='):].split('&', 1)[0]
     return (value,)
+
+
+for _name, _entry in _endpoints.entries().items():  # the one table: _endpoints.ALL
+    setattr(TpslCoreMixin, _name, _entry)

@@ -1,13 +1,18 @@
-"""Every HTX endpoint this package calls: path, HTTP method, family, rate-limit budget.
+"""Every HTX endpoint this package calls: path, HTTP method, family, rate-limit budget, ccxt cost.
 
-The ``Entry`` declarations that send them are in ``_core.py`` (``TpslCoreMixin``), under the
-attribute names listed here, so that behaviour never depends on which ccxt version declares what.
+What this module may know: ``protocol`` and ccxt's ``Entry``. It is the one table: the ``Entry``
+declarations that send the requests (:func:`entries`, set on ``TpslCoreMixin`` under the attribute
+names listed here, snake_case and camelCase as ccxt spells them) are generated from it, so that
+behaviour never depends on which ccxt version declares what.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
+
+from ccxt.base.types import Entry
 
 from . import protocol
 
@@ -22,6 +27,7 @@ class Endpoint:
     family: str  # protocol.CLASSIC or protocol.V5
     budget: str  # the UID budget it counts in: 'trade' or 'read'
     own_window: bool  # HTX documents a limit of its own (the classic TP/SL endpoints: 5/s)
+    cost: float = 1  # ccxt's rate-limiter units, as ccxt's own htx declares the endpoint (pacing is _pacing's)
 
     @property
     def key(self) -> str:
@@ -43,13 +49,14 @@ CLASSIC_ORDER = {'isolated': _classic('swap_tpsl_order', 'trade'),
 CLASSIC_OPEN = {'isolated': _classic('swap_tpsl_openorders', 'read'),
                 'cross': _classic('swap_cross_tpsl_openorders', 'read')}
 
-V5_ORDER = Endpoint('contract_private_post_v5_algo_order', 'v5/algo/order', 'POST', protocol.V5, 'trade', False)
+V5_ORDER = Endpoint('contract_private_post_v5_algo_order', 'v5/algo/order', 'POST', protocol.V5, 'trade', False,
+                    0.41679)
 V5_CANCEL = Endpoint('contract_private_post_v5_algo_cancel_orders', 'v5/algo/cancel_orders', 'POST', protocol.V5,
-                     'trade', False)
+                     'trade', False, 0.41679)
 V5_OPENS = Endpoint('contract_private_get_v5_algo_order_opens', 'v5/algo/order/opens', 'GET', protocol.V5, 'read',
-                    False)
+                    False, 0.41679)
 ASSET_MODE = Endpoint('contract_private_get_v5_account_asset_mode', 'v5/account/asset_mode', 'GET', protocol.V5,
-                      'read', False)
+                      'read', False, 0.20834)
 
 ALL: tuple[Endpoint, ...] = (
     *CLASSIC_CANCEL.values(), *CLASSIC_CANCEL_ALL.values(), *CLASSIC_ORDER.values(), *CLASSIC_OPEN.values(),
@@ -59,6 +66,22 @@ BY_KEY: dict[str, Endpoint] = {e.key: e for e in ALL}
 PATHS: frozenset[str] = frozenset(e.path for e in ALL)
 CREATES: frozenset[str] = frozenset(e.key for e in (*CLASSIC_ORDER.values(), V5_ORDER))
 """Requests that open orders: never re-sent, by this package or by ccxt."""
+
+
+def camel(attr: str) -> str:
+    """ccxt's camelCase spelling of an implicit-API method: ``contract_private_get_x`` -> ``contractPrivateGetX``."""
+    first, *rest = attr.split('_')
+    return first + ''.join(part[:1].upper() + part[1:] for part in rest)
+
+
+def entries() -> dict[str, Any]:
+    """Every endpoint's ``Entry`` (one object serves the sync, async and pro classes: it calls
+    ``self.request``), under its snake_case and camelCase attribute names."""
+    declared: dict[str, Any] = {}
+    for endpoint in ALL:
+        entry = Entry(endpoint.path, ['contract', 'private'], endpoint.method, {'cost': endpoint.cost})
+        declared[endpoint.attr] = declared[camel(endpoint.attr)] = entry
+    return declared
 
 
 def from_url(url: str, method: str) -> Endpoint | None:

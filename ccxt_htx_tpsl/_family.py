@@ -1,75 +1,40 @@
-"""What the two API families have in common: the requests a method sends and the interface each
-family implements (``_classic.py``, ``_v5.py``). Validation, chunking, pacing, retries and result
-assembly are shared (``_flows.py``, ``_results.py``); a family only builds requests and reads replies.
+"""The interface each API family implements (``_classic.py``, ``_v5.py``) and the narrow host it may use.
+
+What this module may know: the plain data of ``_model``, nothing else of this package. A family
+builds requests and reads replies; validation, chunking, pacing, retries, switching families and
+result assembly are shared flows (``_flows.py``). A family never sees the exchange: it gets a
+:class:`Host`, which is what it really uses of it (ccxt's ``safe_*`` readers, the exchange's id
+for messages, and the two order builders of ``_results``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ._core import TpslCoreMixin
-
-Json = dict[str, Any]
+from ._model import Call, Created, CreateSpec, IdResult, Json, Leg, Page
 
 
-@dataclass(frozen=True)
-class Retry:
-    """How a request may be re-sent. A create has none: it is sent once, whatever happens."""
+class Host(Protocol):
+    """What a family may use of the exchange."""
 
-    max_retries: int = 0  # ccxt's maxRetriesOnFailure: failures that may pass (OperationFailed)
-    delay_ms: float = 0.0  # ccxt's maxRetriesOnFailureDelay
-    rate_limited: int = 0  # 1032 refusals re-sent (they did nothing), on top of max_retries
+    @property
+    def id(self) -> str:
+        """The exchange's id ('htx'), the prefix of every message."""
 
+    def safe_string(self, dictionary: Any, key: Any, default: Any = None) -> Any: ...
 
-@dataclass(frozen=True)
-class Call:
-    """One request to send: the implicit-API method (an ``Entry``), its path and body."""
+    def safe_string_2(self, dictionary: Any, key1: Any, key2: Any, default: Any = None) -> Any: ...
 
-    endpoint: str
-    path: str
-    body: Any
-    retry: Retry | None  # None: never re-sent
+    def safe_number(self, dictionary: Any, key: Any, default: Any = None) -> Any: ...
 
+    def safe_integer(self, dictionary: Any, key: Any, default: Any = None) -> Any: ...
 
-@dataclass
-class IdResult:
-    """What became of one id in a cancel: the ccxt status, HTX's item (``info``) and its code."""
+    def _tpsl_order(self, fields: Json, market: Json) -> Json:
+        """ccxt's ``safe_order`` on ``fields`` in ``market``."""
 
-    status: str | None
-    info: Any
-    code: str | None = None
-
-
-@dataclass
-class Leg:
-    """One half of a TP/SL pair to create: ``kind`` 'tp' or 'sl'."""
-
-    kind: str
-    trigger: str  # trigger price, already at the market's precision
-    price: str | None = None  # order price for a limit order
-    price_type: str = 'market'  # HTX's order price type ('market', 'limit', 'optimal_5'...)
-    client_id: str | None = None
-
-
-@dataclass
-class CreateSpec:
-    """A validated create: what both families need to build their requests."""
-
-    side: str  # the closing direction: 'sell' closes a long, 'buy' a short
-    amount: int  # contracts
-    margin: str
-    legs: list[Leg] = field(default_factory=list)
-    position_side: str | None = None  # v5 only; derived from ``side`` when None
-
-
-@dataclass
-class Page:
-    """One page of a listing: its raw items and where the next page starts (None: the last)."""
-
-    items: list[Any]
-    cursor: Any = None
+    def _tpsl_new_order(self, market: Json, spec: CreateSpec, leg: Leg, order_id: str, client_id: str | None,
+                        info: Any) -> Json:
+        """The order structure of one leg HTX just created."""
 
 
 class Family(Protocol):
@@ -83,11 +48,10 @@ class Family(Protocol):
         """The code of a top-level refusal in this family's envelope, or None for an accepted reply."""
 
     # cancel by id
-    def cancel_call(self, ex: TpslCoreMixin, market: Json, margin: str, ids: list[str], params: Json,
-                    retry: Retry) -> Call:
+    def cancel_call(self, market: Json, margin: str, ids: list[str], params: Json) -> Call:
         """The request cancelling ``ids`` (at most ``max_cancel_ids``)."""
 
-    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
+    def cancel_outcomes(self, host: Host, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
         """The outcome of each id HTX names in an accepted reply; None when the reply is unreadable."""
 
     def refused_info(self, order_id: str, code: str | None, message: Any) -> Json:
@@ -97,29 +61,25 @@ class Family(Protocol):
         """``info`` of an id whose outcome is unknown (no reply from HTX), in this family's spelling."""
 
     # create
-    def create_calls(self, ex: TpslCoreMixin, market: Json, spec: CreateSpec,
-                     params: Json) -> list[tuple[Call, list[Leg]]]:
+    def create_calls(self, market: Json, spec: CreateSpec, params: Json) -> list[tuple[Call, list[Leg]]]:
         """The requests creating the legs of ``spec``, each with the legs it creates."""
 
-    def created_orders(self, ex: TpslCoreMixin, market: Json, spec: CreateSpec, legs: list[Leg],
-                       reply: Any) -> list[Json]:
-        """The ccxt orders a create reply confirms (one per leg); ``BadResponse`` if unreadable."""
+    def created_orders(self, host: Host, market: Json, spec: CreateSpec, legs: list[Leg], reply: Any) -> Created:
+        """The ccxt orders a create reply confirms (one per leg) and the legs it does not name."""
 
     # list
-    def list_call(self, ex: TpslCoreMixin, market: Json, margin: str, cursor: Any, params: Json,
-                  retry: Retry) -> Call:
+    def list_call(self, market: Json, margin: str, cursor: Any, params: Json) -> Call:
         """The request for one page (``cursor`` None: the first)."""
 
-    def list_page(self, ex: TpslCoreMixin, reply: Any, cursor: Any, request: Any) -> Page:
+    def list_page(self, host: Host, reply: Any, cursor: Any, request: Any) -> Page:
         """One page's items and the next cursor; ``BadResponse`` if unreadable or paging stalls."""
 
-    def listed_order(self, ex: TpslCoreMixin, item: Any, market: Json, margin: str) -> Json | None:
+    def listed_order(self, host: Host, item: Any, market: Json, margin: str) -> Json | None:
         """A listed item as a ccxt order; None when it is not a TP/SL order of ``margin`` and the market."""
 
     # cancel all
-    def cancel_all_call(self, ex: TpslCoreMixin, market: Json, margin: str, side: str | None, params: Json,
-                        retry: Retry) -> Call | None:
+    def cancel_all_call(self, market: Json, margin: str, side: str | None, params: Json) -> Call | None:
         """HTX's own cancel-all request, or None when the family has none (list, then cancel)."""
 
-    def cancel_all_named(self, ex: TpslCoreMixin, reply: Any) -> list[str] | None:
+    def cancel_all_named(self, host: Host, reply: Any) -> list[str] | None:
         """The ids a cancel-all reply names, in order; None when the reply is unreadable."""

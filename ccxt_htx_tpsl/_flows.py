@@ -1,40 +1,52 @@
 """The TP/SL methods as flows: all their logic, once, for the sync, async and pro classes.
 
-A flow is a generator. It validates, then yields what it needs done and gets the answer back:
+What this module may know: everything below it (``_core`` and what ``_core`` may know); never the
+exchange classes (``_sync``, ``async_support``, ``pro``), which drive the flows.
 
-- ``LOAD_MARKETS``: the driver loads the markets (answer: None);
-- a list of :class:`~ccxt_htx_tpsl._family.Call`: the driver sends them (the async class
-  concurrently) and answers, for each, the list of its attempts: the decoded reply, or the ccxt
-  exception it raised. The driver re-sends as :meth:`TpslFlowsMixin._tpsl_next_delay` says.
+A flow is a generator typed ``Flow[T]`` (``_model``): it validates, then yields a step and is sent
+the answer: :data:`~ccxt_htx_tpsl._model.LOAD_MARKETS` (answer ``[]``), or a
+:class:`~ccxt_htx_tpsl._model.Send` of calls (answer: per call, its classified attempts; the driver
+re-sends as :meth:`TpslFlowsMixin._tpsl_resend` says). The flow's return value is the method's
+result; an exception it raises is the method's. The drivers (``_sync.py``, ``async_support.py``)
+are the only code that differs between the classes, and they close a flow in ``finally``.
 
-The flow's return value is the method's result; an exception it raises is the method's. The
-drivers (``_sync.py``, ``async_support.py``) are the only code that differs between the classes.
+Every method flow is built from the same steps, written once:
 
-Choosing the API family (route ``'auto'``): before the first request of an exchange instance,
-``GET /v5/account/asset_mode`` says which family the account uses (cached); a request refused
-with a wrong-family code (``protocol.WRONG_FAMILY_CODES``) did nothing, so it is sent once more on
-the other family, which is then cached. An explicit ``route`` is never switched: such a refusal
-raises ``NotSupported`` naming the other route.
+1. :meth:`~TpslFlowsMixin._tpsl_draft`: validation that needs no market (nothing is sent on failure);
+2. :meth:`~TpslFlowsMixin._flow_job`: load the markets, check the market, choose the API family
+   (route ``'auto'``: ``GET /v5/account/asset_mode`` once per instance) -> a :class:`Job`;
+3. the method's own step on the family, run through :meth:`~TpslFlowsMixin._flow_switching`: a
+   request HTX refuses with a wrong-family code (``protocol.WRONG_FAMILY_CODES``) did nothing, so on
+   route ``'auto'`` the refused part is sent once more on the other family, which is then cached.
+   An explicit ``route`` is never switched: such a refusal is ``NotSupported`` naming the other route.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Generator
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, NetworkError, NotSupported
+from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError
 
-from . import _endpoints, _validate, protocol
-from ._core import FAMILIES, OTHER_FAMILY, TpslCoreMixin, has_retry_loop, logger, method_name
-from ._family import Call, CreateSpec, Family, IdResult, Leg, Retry
-
-LOAD_MARKETS = 'load_markets'
-# failures that may pass when sent again (ccxt's OperationFailed in 4.5; spelled out: ccxt 4.2 files
-# BadResponse elsewhere): timeouts, network errors, error pages, 1000/1001/1004/1032, garbled replies
-RETRYABLE = (NetworkError, BadResponse)
-T = TypeVar('T')
-Flow = Generator[Any, Any, T]  # what a flow yields, is sent, returns
+from . import _endpoints, _errors, _families, _validate, protocol
+from ._core import TpslCoreMixin, has_retry_loop, logger, method_name
+from ._family import Family
+from ._model import (
+    LOAD_MARKETS,
+    Attempt,
+    Call,
+    CreateSpec,
+    Flow,
+    IdResult,
+    Json,
+    Leg,
+    Retry,
+    Send,
+    next_send,
+)
 
 RETRY_OPTIONS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOnFailureDelay',
                  'defaultMaxRetriesOnFailureDelay', 'resendRateLimited')
@@ -52,29 +64,58 @@ POSITION_SIDES = ('long', 'short', 'both')
 SWITCHED = 'switched'  # a route value inside a flow: already moved to the other family once
 LEG_NAMES = {'tp': 'take-profit', 'sl': 'stop-loss'}
 
-
-def _unknown(attempt: Any) -> bool:
-    """An attempt that may or may not have been carried out: no HTX reply came back."""
-    return isinstance(attempt, BaseError) and not isinstance(getattr(attempt, 'htx_reply', None), dict)
+W = TypeVar('W')  # the work a family step is given: ids, legs, or nothing (a listing)
+R = TypeVar('R')  # what a family step returns
 
 
-def _reply_code(error: BaseError) -> str | None:
-    reply = getattr(error, 'htx_reply', None)
-    return FAMILIES[protocol.CLASSIC].refusal_code(reply) or FAMILIES[protocol.V5].refusal_code(reply)
+@dataclass(frozen=True)
+class Draft:
+    """A method call validated before anything is sent (no market data needed)."""
+
+    method: str  # the unified name, e.g. 'cancelIsolatedTpslOrders'
+    where: str  # the prefix of every message: 'htx cancelIsolatedTpslOrders()'
+    margin: str  # 'isolated' or 'cross'
+    symbol: str
+    params: Json  # the caller's params, a copy, less the options read from it
+    route: str  # 'auto', 'v5' or 'v1'
+    retry: Retry
 
 
-def _reply_message(error: BaseError) -> Any:
-    reply = getattr(error, 'htx_reply', None)
-    if not isinstance(reply, dict):
-        return None
-    for key in ('err_msg', 'err-msg', 'message', 'msg'):
-        if key in reply:
-            return reply[key]
-    return None
+@dataclass(frozen=True)
+class Job(Draft):
+    """A method call ready to send: the draft, its market and the API family it goes to (``route``
+    becomes SWITCHED once the call moved to the other family)."""
+
+    market: Json
+    family: Family
+    switched_from: Attempt | None = None  # the wrong-family refusal that moved it
+
+    @classmethod
+    def of(cls, draft: Draft, market: Json, family: Family) -> Job:
+        return cls(draft.method, draft.where, draft.margin, draft.symbol, draft.params, draft.route, draft.retry,
+                   market, family)
 
 
-def _wrong_family(error: Any) -> bool:
-    return isinstance(error, BaseError) and not _unknown(error) and _reply_code(error) in protocol.WRONG_FAMILY_CODES
+@dataclass
+class Tried(Generic[R, W]):
+    """What a family step did: its result, and the part of its work HTX refused with a wrong-family
+    code (``refusal`` set; that part did nothing)."""
+
+    result: R
+    refused: W
+    refusal: Attempt | None = None
+
+
+@dataclass
+class Refused(Generic[W]):
+    """Work refused for the wrong family on a route that may not switch, and the ``NotSupported`` to report."""
+
+    work: W
+    error: BaseError
+
+
+Unsent = Callable[[Json, BaseError], BaseError]
+"""What a method raises when the family could not be chosen (nothing of the call was sent)."""
 
 
 class TpslFlowsMixin(TpslCoreMixin):
@@ -82,31 +123,23 @@ class TpslFlowsMixin(TpslCoreMixin):
 
     # -- sending: what the drivers ask ---------------------------------------------------------
 
-    def _tpsl_next_delay(self, call: Call, attempts: list[Any]) -> float | None:
+    def _tpsl_resend(self, call: Call, retry: Retry | None, attempts: list[Attempt]) -> float | None:
         """None when ``call`` is settled; else the ms to wait before (re)sending it.
 
-        A reply is final, even one refusing every id. A 1032 refusal did nothing: it is re-sent up
-        to ``retry.rate_limited`` times (logged, counted in ``tpsl_counters``). Other failures that
-        may pass (:data:`RETRYABLE`: a timeout, a network error, an error page, 1000/1001/1004, a
-        garbled reply) are re-sent up to ccxt's ``maxRetriesOnFailure``. A create (``retry`` None)
-        is sent once.
+        The rule is ``retry``'s (``_model.Retry.next``, pure); this logs and counts each re-send
+        (``tpsl_counters``). A create (``retry`` None) is sent once.
         """
-        if not attempts:
-            return 0.0
-        last, retry = attempts[-1], call.retry
-        if retry is None or not isinstance(last, BaseError):
-            return None
-        refused_1032 = sum(1 for a in attempts if isinstance(a, BaseError) and _reply_code(a) == protocol.RATE_LIMITED)
-        if _reply_code(last) == protocol.RATE_LIMITED and refused_1032 <= retry.rate_limited:
+        decision = next_send(retry, attempts)
+        if decision is None or retry is None:
+            return None if decision is None else decision.delay_ms
+        if decision.reason == 'rate_limited':
             self.tpsl_counters['rate_limited_resends'] += 1
+            resent = sum(1 for a in attempts if a.rate_limited)
             logger.warning('%s %s: HTX refused the request with 1032 (rate limit), which did nothing; '
-                           're-sending it (%d of %d)', self.id, call.path, refused_1032, retry.rate_limited)
-            return 0.0
-        others = len(attempts) - min(refused_1032, retry.rate_limited)
-        if isinstance(last, RETRYABLE) and others <= retry.max_retries:
+                           're-sending it (%d of %d)', self.id, call.path, resent, retry.rate_limited)
+        elif decision.reason == 'retry':
             self.tpsl_counters['retries'] += 1
-            return retry.delay_ms
-        return None
+        return decision.delay_ms
 
     @property
     def tpsl_counters(self) -> Counter[str]:
@@ -135,18 +168,61 @@ class TpslFlowsMixin(TpslCoreMixin):
                                       maxRetriesOnFailureDelay=0)
         return call.body
 
-    # -- shared steps ------------------------------------------------------------------------
+    _tpsl_broken_connection: tuple[type[BaseException], ...] = (ConnectionError,)  # each driver names its library's
 
-    def _flow_asset_mode(self, retry: Retry) -> Flow[Any]:
+    def _tpsl_attempt(self, value: Any) -> Attempt:
+        """One attempt's reply or ccxt exception, classified once, here (``_errors.classify``)."""
+        if isinstance(value, BaseError):
+            value = _errors.broken_connection(value, self._tpsl_broken_connection)
+        return _errors.classify(value)
+
+    # -- the prelude every method shares ---------------------------------------------------------
+
+    def _tpsl_draft(self, action: str, margin: str, symbol: Any, params: Any, forbidden: tuple[str, ...],
+                    create: bool = False) -> Draft:
+        """Validate what needs no market: symbol, params (a copy), route, options. A create refuses
+        retry options (it is never re-sent) and takes its retry (for the family question) from options."""
+        method = method_name(action, margin)
+        where = f'{self.id} {method}()'
+        if create and isinstance(params, dict):
+            for name in RETRY_OPTIONS:
+                if name in params:
+                    raise BadRequest(f'{where} is never re-sent (after a lost reply a second request could place '
+                                     f'the orders twice): remove {name} from params')
+        checked = _validate.symbol(symbol, where)
+        copied = _validate.params(params, where)
+        route = self._tpsl_route(method, copied, where)
+        self._tpsl_forbid(copied, forbidden, where)
+        for key in CCXT_INTERNAL:
+            if key in copied:
+                raise BadRequest(f"{where} {key} is ccxt's own (it would take another method's options, retries "
+                                 'included): remove it from params')
+        retry = self._tpsl_retry(method, {} if create else copied, where)
+        return Draft(method, where, margin, checked, copied, route, retry)
+
+    def _flow_job(self, draft: Draft, unsent: Unsent | None = None) -> Flow[Job]:
+        """Load the markets, check the market, choose the family. If choosing it failed (no reply to
+        the asset-mode question), nothing of the call was sent: ``unsent`` says what to raise."""
+        yield LOAD_MARKETS
+        market = self._tpsl_market(draft.symbol, draft.margin, draft.method)
+        try:
+            family = yield from self._flow_family(draft.route, draft.retry)
+        except BaseError as error:
+            if unsent is None:
+                raise
+            raise unsent(market, error) from error
+        return Job.of(draft, market, family)
+
+    def _flow_asset_mode(self, retry: Retry) -> Flow[str | None]:
         """The family ``GET /v5/account/asset_mode`` names; None when HTX refused to say (not cached)."""
         endpoint = _endpoints.ASSET_MODE
-        last = (yield [Call(endpoint.attr, endpoint.key, {}, retry)])[0][-1]
-        if isinstance(last, BaseError):
-            if _unknown(last):
-                raise last
+        last = (yield Send((Call(endpoint.attr, endpoint.key, {}),), retry))[0][-1]
+        if last.error is not None:
+            if last.unknown:
+                raise last.error
             return None
         # {"code": 200, "msg": "Success", "data": {"assets_mode": 0}} (doc); SDKs read "asset_mode"
-        data = last.get('data') if isinstance(last, dict) else None
+        data = last.reply.get('data') if isinstance(last.reply, dict) else None
         value = None
         if isinstance(data, dict):
             value = next((protocol.code_of(data[k]) for k in protocol.ASSET_MODE_KEYS if k in data), None)
@@ -156,50 +232,37 @@ class TpslFlowsMixin(TpslCoreMixin):
             family = protocol.V5
         return family
 
-    def _flow_family(self, route: str, retry: Retry) -> Flow[Any]:
+    def _flow_family(self, route: str, retry: Retry) -> Flow[Family]:
         """The family a call uses: the explicit route, or what 'auto' decided (asked once per instance)."""
-        if route in FAMILIES:
-            family: Family = FAMILIES[route]
-            return family
+        if route in _families.FAMILIES:
+            return _families.FAMILIES[route]
         if self._tpsl_auto_family is None:
             name = yield from self._flow_asset_mode(retry)
             if name is None:  # HTX refused the question: the classic family, for this call only
-                return FAMILIES[protocol.CLASSIC]
+                return _families.FAMILIES[protocol.CLASSIC]
             self._tpsl_auto_family = name
-        return FAMILIES[self._tpsl_auto_family]
+        return _families.FAMILIES[self._tpsl_auto_family]
 
-    def _tpsl_switch(self, family: Family) -> Family:
-        """Route 'auto' learned that the account uses the other family: remember it."""
-        other = OTHER_FAMILY[family.name]
-        logger.info('%s: HTX refused a %s request with a wrong-family code; using the %s family from now on',
-                    self.id, family.name, other)
-        self._tpsl_auto_family = other
-        return FAMILIES[other]
-
-    def _tpsl_wrong_family_error(self, error: BaseError, family: Family, method: str) -> BaseError:
-        other = OTHER_FAMILY[family.name]
-        code, message = _reply_code(error), _reply_message(error)
-        failure = NotSupported(
-            f"{self.id} {method}() HTX refused the {family.name} API for this account ({code}: {message}); "
-            f"it uses the {other} API: pass params={{'route': '{other}'}}, or set "
-            f"exchange.options['tpslRoute'] = '{other}' (or 'auto', the default, to let the package ask HTX)")
-        failure.htx_reply = getattr(error, 'htx_reply', None)
-        return failure
-
-    def _tpsl_common(self, action: str, margin: str, symbol: Any, params: Any,
-                     forbidden: tuple[str, ...]) -> tuple[str, str, str, dict[str, Any], str]:
-        """Method name, message prefix, symbol, params (a copy) and route; validated."""
-        method = method_name(action, margin)
-        where = f'{self.id} {method}()'
-        checked = _validate.symbol(symbol, where)
-        copied = _validate.params(params, where)
-        route = self._tpsl_route(method, copied, where)
-        self._tpsl_forbid(copied, forbidden, where)
-        for key in CCXT_INTERNAL:
-            if key in copied:
-                raise BadRequest(f"{where} {key} is ccxt's own (it would take another method's options, retries "
-                                 'included): remove it from params')
-        return method, where, checked, copied, route
+    def _flow_switching(self, job: Job, work: W, step: Callable[[Job, W], Flow[Tried[R, W]]]
+                        ) -> Flow[tuple[list[tuple[Job, R]], Refused[W] | None]]:
+        """Run ``step`` on the job's family; the part HTX refuses with a wrong-family code goes once
+        more to the other family when the route is 'auto' (remembered for the instance). Returns each
+        family's result with the job that got it, and what stays refused (explicit route: ``NotSupported``)."""
+        results: list[tuple[Job, R]] = []
+        while True:
+            tried = yield from step(job, work)
+            results.append((job, tried.result))
+            if tried.refusal is None:
+                return results, None
+            if job.route != protocol.AUTO:
+                return results, Refused(tried.refused, _errors.wrong_family(self.id, job.method, job.family.name,
+                                                                             tried.refusal))
+            other = _families.other(job.family)
+            logger.info('%s: HTX refused a %s request with a wrong-family code; using the %s family from now on',
+                        self.id, job.family.name, other.name)
+            self._tpsl_auto_family = other.name
+            job = dataclasses.replace(job, family=other, route=SWITCHED, switched_from=tried.refusal)
+            work = tried.refused
 
     # -- which family ------------------------------------------------------------------------
 
@@ -209,63 +272,72 @@ class TpslFlowsMixin(TpslCoreMixin):
         where = f'{self.id} {method}()'
         copied = _validate.params(params, where)
         route = self._tpsl_route(method, copied, where)
-        family: Family = yield from self._flow_family(route, self._tpsl_retry(method, copied, where))
+        family = yield from self._flow_family(route, self._tpsl_retry(method, copied, where))
         return family.name
 
     # -- cancel by id ------------------------------------------------------------------------
 
     def _flow_cancel(self, ids: Any, symbol: Any, params: Any, margin: str) -> Flow[list[Any]]:
-        method = method_name('cancel', margin)
-        order_ids = _validate.order_ids(ids, f'{self.id} {method}()')
-        method, where, symbol, params, route = self._tpsl_common('cancel', margin, symbol, params, CANCEL_KEYS)
-        retry = self._tpsl_retry(method, params, where)
-        yield LOAD_MARKETS
-        market = self._tpsl_market(symbol, margin, method)
-        try:
-            family = yield from self._flow_family(route, retry)
-        except BaseError as error:  # nothing was sent to cancel: every id as it was, unknown here
-            outcomes = {i: IdResult(None, FAMILIES[protocol.CLASSIC].unknown_info(i, type(error).__name__, str(error)))
-                        for i in order_ids}
-            orders = self._tpsl_outcome_orders(market, order_ids, outcomes)
-            raise self._tpsl_failure(method, [error], 1, orders) from None
-        cancelled: list[Any] = yield from self._flow_cancel_report(market, margin, order_ids, params, retry, route,
-                                                                   family, method)
+        order_ids = _validate.order_ids(ids, f"{self.id} {method_name('cancel', margin)}()")
+        draft = self._tpsl_draft('cancel', margin, symbol, params, CANCEL_KEYS)
+
+        def unsent(market: Json, error: BaseError) -> BaseError:  # every id as it was, unknown here
+            lost = Attempt(error=error)
+            outcomes: dict[str, IdResult] = {}
+            self._tpsl_failed_chunk(_families.FAMILIES[protocol.CLASSIC], order_ids, lost, False, outcomes)
+            return self._tpsl_failure(draft.method, [lost], 1, self._tpsl_outcome_orders(market, order_ids, outcomes))
+
+        job = yield from self._flow_job(draft, unsent)
+        cancelled = yield from self._flow_cancel_report(job, order_ids)
         return cancelled
 
-    def _flow_cancel_report(self, market: dict[str, Any], margin: str, ids: list[str], params: dict[str, Any],
-                            retry: Retry, route: str, family: Family, method: str) -> Flow[list[Any]]:
+    def _flow_cancel_report(self, job: Job, ids: list[str]) -> Flow[list[Any]]:
         """Cancel ``ids``: one order structure per id, or the first failure raised with all of them."""
-        outcomes, failures, sent = yield from self._flow_cancel_ids(market, margin, ids, params, retry, route,
-                                                                    family, method)
-        orders = self._tpsl_outcome_orders(market, ids, outcomes)
+        outcomes: dict[str, IdResult] = {}
+        failures: list[Attempt] = []
+        sent = 0
+        results, refused = yield from self._flow_switching(job, ids, self._step_cancel)
+        for _, (found, failed, requests) in results:
+            outcomes.update(found)
+            failures += failed
+            sent += requests
+        if refused is not None:  # NotSupported, carrying HTX's refusal: its code and message for each id
+            failure = _errors.classify(refused.error)
+            failures.append(failure)
+            self._tpsl_failed_chunk(results[-1][0].family, refused.work, failure, False, outcomes)
+        orders = self._tpsl_outcome_orders(job.market, ids, outcomes)
         if failures:
-            raise self._tpsl_failure(method, failures, sent, orders)
+            raise self._tpsl_failure(job.method, failures, sent, orders)
         return orders
 
-    def _flow_cancel_ids(self, market: dict[str, Any], margin: str, ids: list[str], params: dict[str, Any],
-                         retry: Retry, route: str, family: Family, method: str) -> Flow[Any]:
-        """Cancel ``ids`` in requests of at most ``family.max_cancel_ids``: (outcomes, failures, requests)."""
+    def _step_cancel(self, job: Job, ids: list[str]) -> Flow[Tried[tuple[dict[str, IdResult], list[Attempt], int],
+                                                                   list[str]]]:
+        """Cancel ``ids`` in requests of at most ``max_cancel_ids`` on the job's family:
+        (outcomes, failures, requests sent), and the ids refused for the wrong family."""
+        family = job.family
         size = family.max_cancel_ids
         chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
-        results = yield [family.cancel_call(self, market, margin, chunk, params, retry) for chunk in chunks]
+        calls = tuple(family.cancel_call(job.market, job.margin, chunk, job.params) for chunk in chunks)
+        results = yield Send(calls, job.retry)
         outcomes: dict[str, IdResult] = {}
-        failures: list[BaseError] = []
+        failures: list[Attempt] = []
         wrong: list[str] = []
-        wrong_error: BaseError | None = None
+        refusal: Attempt | None = None
         for chunk, attempts in zip(chunks, results, strict=True):
             last = attempts[-1]
-            unknown_before = any(_unknown(a) for a in attempts[:-1])
-            if isinstance(last, BaseError):
-                if _wrong_family(last) and not unknown_before:
+            unknown_before = any(a.unknown for a in attempts[:-1])
+            if last.error is not None:
+                if last.wrong_family and not unknown_before:
                     wrong += chunk
-                    wrong_error = wrong_error or last
+                    refusal = refusal or last
                     continue
                 failures.append(last)
                 self._tpsl_failed_chunk(family, chunk, last, unknown_before, outcomes)
                 continue
-            parsed = family.cancel_outcomes(self, chunk, last)
+            parsed = family.cancel_outcomes(self, chunk, last.reply)
             if parsed is None:
-                failure = BadResponse(f'{self.id} {method}() unexpected reply: {last!r:.300}')
+                failure = _errors.classify(BadResponse(f'{self.id} {job.method}() unexpected reply: '
+                                                       f'{last.reply!r:.300}'))
                 failures.append(failure)
                 self._tpsl_failed_chunk(family, chunk, failure, True, outcomes)
                 continue
@@ -273,66 +345,47 @@ class TpslFlowsMixin(TpslCoreMixin):
                 found = parsed.get(order_id)
                 outcomes[order_id] = found if found is not None else IdResult(
                     None, family.unknown_info(order_id, 'NotMentioned', 'HTX did not mention this id in its reply'))
-        sent = len(chunks)
-        if wrong_error is not None:
-            if route == protocol.AUTO:  # the refusal did nothing: the same cancels on the other family
-                other = self._tpsl_switch(family)
-                more, more_failures, more_sent = yield from self._flow_cancel_ids(
-                    market, margin, wrong, params, retry, SWITCHED, other, method)
-                outcomes.update(more)
-                failures += more_failures
-                sent += more_sent
-            else:
-                failure = self._tpsl_wrong_family_error(wrong_error, family, method)
-                failures.append(failure)
-                self._tpsl_failed_chunk(family, wrong, wrong_error, False, outcomes)
-        return outcomes, failures, sent
+        return Tried((outcomes, failures, len(chunks)), wrong, refusal)
 
-    def _tpsl_failed_chunk(self, family: Family, chunk: list[str], error: BaseError, unknown_before: bool,
+    def _tpsl_failed_chunk(self, family: Family, chunk: list[str], failure: Attempt, unknown_before: bool,
                            outcomes: dict[str, IdResult]) -> None:
         """Outcomes of a request that raised: HTX refused it (nothing was done) or no answer came.
 
         Either way no state is confirmed (status None): after a refusal each order is as it was,
         which HTX did not say; after no answer the request may or may not have been carried out.
         """
-        if not _unknown(error) and not unknown_before:
-            code, message = _reply_code(error), _reply_message(error)
+        if failure.refused and not unknown_before:
+            message = _families.refusal_message(_errors.htx_reply(failure.error))
             for order_id in chunk:
-                outcomes[order_id] = IdResult(None, family.refused_info(order_id, code, message), code)
+                outcomes[order_id] = IdResult(None, family.refused_info(order_id, failure.code, message),
+                                              failure.code)
             return
-        text = str(error)
+        text = str(failure.error)
         if unknown_before:
             text = 'outcome unknown: an earlier attempt got no reply (it may have been carried out); then ' + text
-        name = type(error).__name__
+        name = type(failure.error).__name__
         for order_id in chunk:
             outcomes[order_id] = IdResult(None, family.unknown_info(order_id, name, text))
 
-    def _tpsl_failure(self, method: str, failures: list[BaseError], requests: int,
+    def _tpsl_failure(self, method: str, failures: list[Attempt], requests: int,
                       orders: list[dict[str, Any]]) -> BaseError:
         """The first failure, re-raised as its own ccxt class, with every id's outcome attached."""
-        first = failures[0]
+        first = failures[0].error
+        assert first is not None  # failures hold failed attempts only
         counts = Counter(order['status'] for order in orders)
         parts = [f'{counts[s]} {s}' for s in ('canceled', 'closed', 'open') if counts[s]]
         parts.append(f'{counts[None]} without a confirmed state')
         message = (f'{first} [{method}(): {len(failures)} of {requests} requests failed; of {len(orders)} ids '
                    f'{", ".join(parts)}: see .orders, and ccxt_htx_tpsl.outcome(order) for HTX\'s code]')
-        error = type(first)(message)
-        error.orders = orders
-        error.htx_reply = getattr(first, 'htx_reply', None)
+        error = _errors.attach(type(first)(message), orders=orders, htx_reply=_errors.htx_reply(first))
         return self._tpsl_scrub(error)
 
     # -- create ------------------------------------------------------------------------------
 
     def _flow_create(self, symbol: Any, side: Any, amount: Any, take_profit: Any, stop_loss: Any, params: Any,
                      margin: str) -> Flow[list[Any]]:
-        method = method_name('create', margin)
-        where = f'{self.id} {method}()'
-        if isinstance(params, dict):
-            for name in RETRY_OPTIONS:
-                if name in params:
-                    raise BadRequest(f'{where} is never re-sent (after a lost reply a second request could place '
-                                     f'the orders twice): remove {name} from params')
-        method, where, symbol, params, route = self._tpsl_common('create', margin, symbol, params, CREATE_KEYS)
+        draft = self._tpsl_draft('create', margin, symbol, params, CREATE_KEYS, create=True)
+        where, params = draft.where, draft.params
         side = _validate.side(side, where, 'side (the closing direction)')
         contracts = _validate.amount(amount, where)
         position_side = params.pop('position_side', params.pop('positionSide', None))
@@ -343,19 +396,31 @@ class TpslFlowsMixin(TpslCoreMixin):
         if not raw_legs:
             raise ArgumentsRequired(where + ' requires a takeProfit or a stopLoss trigger price, or both')
         checked = [self._tpsl_check_leg(kind, leg, where) for kind, leg in raw_legs]
-        yield LOAD_MARKETS
-        market = self._tpsl_market(symbol, margin, method)
-        legs = [Leg(kind, self.price_to_precision(market['symbol'], str(trigger)),
-                    None if price is None else self.price_to_precision(market['symbol'], str(price)),
-                    price_type, client_id)
+
+        def unsent(market: Json, error: BaseError) -> BaseError:
+            failure = type(error)(f'{where} nothing was created: asking HTX which API family the account uses got '
+                                  f'no usable reply ({type(error).__name__}: {error}); no create was sent, so '
+                                  'sending it again is safe')
+            return self._tpsl_scrub(_errors.attach(failure, orders=[]))
+
+        job = yield from self._flow_job(draft, unsent)
+        symbol = job.market['symbol']
+        legs = [Leg(kind, self.price_to_precision(symbol, str(trigger)),
+                    None if price is None else self.price_to_precision(symbol, str(price)), price_type, client_id)
                 for kind, trigger, price, price_type, client_id in checked]
         spec = CreateSpec(side, contracts, margin, legs, position_side)
-        family = yield from self._flow_family(route, self._tpsl_retry(method, {}, where))
-        orders, failures = yield from self._flow_create_legs(market, spec, params, route, family, method, where)
+        results, refused = yield from self._flow_switching(
+            job, legs, lambda j, w: self._step_create(j, dataclasses.replace(spec, legs=w)))
+        orders: list[Any] = []
+        failures: list[tuple[list[Leg], Attempt]] = []
+        for _, (created, failed) in results:
+            orders += created
+            failures += failed
+        if refused is not None:
+            failures.append((refused.work, _errors.classify(refused.error)))
         if failures:
-            raise self._tpsl_create_failure(method, market, orders, failures)
-        created: list[Any] = orders
-        return created
+            raise self._tpsl_create_failure(job, orders, failures)
+        return orders
 
     def _tpsl_check_leg(self, kind: str, leg: Any, where: str) -> tuple[str, Any, Any, str, str | None]:
         """(kind, trigger, price, price type, client id) of a takeProfit / stopLoss argument:
@@ -389,191 +454,173 @@ class TpslFlowsMixin(TpslCoreMixin):
         checked = _validate.price(trigger, where, name + ' trigger price')
         return kind, checked, price, price_type, client_id
 
-    def _flow_create_legs(self, market: dict[str, Any], spec: CreateSpec, params: dict[str, Any], route: str,
-                          family: Family, method: str, where: str) -> Flow[Any]:
-        """Send each create once: (orders created, [(legs, failure)])."""
-        if family.name == protocol.CLASSIC and any(leg.client_id for leg in spec.legs):
-            raise BadRequest(f"{where} classic TP/SL orders have no client order id; use route 'v5' or drop "
-                             'clientOrderId')
+    def _step_create(self, job: Job, spec: CreateSpec) -> Flow[Tried[tuple[list[Any], list[tuple[list[Leg], Attempt]]],
+                                                                     list[Leg]]]:
+        """Send each create once: (orders created, [(legs, failure)]), and the legs refused for the wrong family."""
+        family, where = job.family, job.where
+        client_ids = any(leg.client_id for leg in spec.legs)
+        if family.name == protocol.CLASSIC and client_ids:
+            if job.switched_from is None:
+                raise BadRequest(f"{where} classic TP/SL orders have no client order id; use route 'v5' or drop "
+                                 'clientOrderId')
+            # refused on v5 (nothing was created), and the classic API takes no client order id
+            refused = BadRequest(f'{where} HTX refused the v5 create for this account ({job.switched_from.error}); '
+                                 'its classic API takes no client order id: not created, send it again without '
+                                 'clientOrderId')
+            _errors.attach(refused, htx_reply=_errors.htx_reply(job.switched_from.error))
+            return Tried(([], [(spec.legs, _errors.classify(refused))]), [])
         if family.name == protocol.V5 and any(leg.price_type not in ('market', 'limit') for leg in spec.legs):
             raise BadRequest(f"{where} v5 TP/SL orders take type 'market' or 'limit' only")
-        pairs = family.create_calls(self, market, spec, params)
-        results = yield [call for call, _ in pairs]
+        pairs = family.create_calls(job.market, spec, job.params)
+        results = yield Send(tuple(call for call, _ in pairs), None)  # a create is never re-sent
         orders: list[Any] = []
-        failures: list[tuple[list[Leg], BaseError]] = []
+        failures: list[tuple[list[Leg], Attempt]] = []
         wrong: list[Leg] = []
-        wrong_error: BaseError | None = None
+        refusal: Attempt | None = None
         for (_, legs), attempts in zip(pairs, results, strict=True):
             last = attempts[-1]
-            if isinstance(last, BaseError):
-                if _wrong_family(last):
+            if last.error is not None:
+                if last.wrong_family:  # refused: nothing was created, so sending it elsewhere is no re-send
                     wrong += legs
-                    wrong_error = wrong_error or last
+                    refusal = refusal or last
                 else:
                     failures.append((legs, last))
                 continue
-            try:
-                orders += family.created_orders(self, market, spec, legs, last)
-            except BaseError as error:  # created or not: the reply does not say (for the legs it omits)
-                orders += getattr(error, 'created', [])
-                failures.append((getattr(error, 'missing', legs), error))
-        if wrong_error is not None:
-            if route == protocol.AUTO:  # refused: nothing was created, so this is not a re-send
-                other = self._tpsl_switch(family)
-                if other.name == protocol.CLASSIC and any(leg.client_id for leg in wrong):
-                    refused = BadRequest(f'{where} HTX refused the v5 create for this account ({wrong_error}); '
-                                         'its classic API takes no client order id: not created, send it again '
-                                         'without clientOrderId')
-                    refused.htx_reply = getattr(wrong_error, 'htx_reply', None)
-                    failures.append((wrong, refused))
-                    return orders, failures
-                more_spec = CreateSpec(spec.side, spec.amount, spec.margin, wrong, spec.position_side)
-                more, more_failures = yield from self._flow_create_legs(market, more_spec, params, SWITCHED, other,
-                                                                        method, where)
-                orders += more
-                failures += more_failures
-            else:
-                failures.append((wrong, self._tpsl_wrong_family_error(wrong_error, family, method)))
-        return orders, failures
+            created = family.created_orders(self, job.market, spec, legs, last.reply)
+            orders += created.orders
+            if created.missing:  # created or not: the reply does not say
+                failures.append((created.missing, _errors.classify(BadResponse(created.problem))))
+        return Tried((orders, failures), wrong, refusal)
 
-    def _tpsl_create_failure(self, method: str, market: dict[str, Any], orders: list[Any],
-                             failures: list[tuple[list[Leg], BaseError]]) -> BaseError:
+    def _tpsl_create_failure(self, job: Job, orders: list[Any], failures: list[tuple[list[Leg], Attempt]]) -> BaseError:
         """The class of the first failure whose outcome is unknown, else of the first refusal; the
         message tells each failed leg's fate and how to check. ``htx_reply`` is set only when every
         failed leg was refused (nothing of them exists): code that reads it may place them again."""
-        listing = method.replace('create', 'fetchOpen')
+        listing = job.method.replace('create', 'fetchOpen')
         parts = []
-        unknown: list[BaseError] = []
-        for legs, error in failures:
+        unknown: list[Attempt] = []
+        for legs, failure in failures:
             names = ' and '.join(LEG_NAMES[leg.kind] for leg in legs)
-            if _unknown(error) or isinstance(error, BadResponse):
-                unknown.append(error)
-                parts.append(f'{names}: no usable reply ({type(error).__name__}: {error}); it MAY HAVE BEEN CREATED')
+            if failure.unknown or isinstance(failure.error, BadResponse):
+                unknown.append(failure)
+                parts.append(f'{names}: no usable reply ({type(failure.error).__name__}: {failure.error}); '
+                             'it MAY HAVE BEEN CREATED')
             else:
-                parts.append(f'{names}: refused by HTX, not created ({error})')
+                parts.append(f'{names}: refused by HTX, not created ({failure.error})')
         created = ', '.join(f"{LEG_NAMES.get('tp' if o.get('takeProfitPrice') is not None else 'sl')} {o['id']}"
                             for o in orders)
-        message = f'{self.id} {method}() ' + '; '.join(parts)
+        message = f'{job.where} ' + '; '.join(parts)
         if created:
             message += f'; created: {created} (see .orders)'
         if unknown:
             snake = ''.join('_' + c.lower() if c.isupper() else c for c in listing)
             message += (f". This package never re-sends a create: check with exchange.{snake}("
-                        f"'{market['symbol']}') before placing it again")
-        first = unknown[0] if unknown else failures[0][1]
-        error = type(first)(message)
-        error.orders = orders
-        error.htx_reply = None if unknown else getattr(first, 'htx_reply', None)
+                        f"'{job.market['symbol']}') before placing it again")
+        first = (unknown[0] if unknown else failures[0][1]).error
+        assert first is not None  # failures hold failed attempts only
+        error = _errors.attach(type(first)(message), orders=orders,
+                               htx_reply=None if unknown else _errors.htx_reply(first))
         return self._tpsl_scrub(error)
 
     # -- list --------------------------------------------------------------------------------
 
     def _flow_list(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str) -> Flow[list[Any]]:
-        method, where, symbol, params, route = self._tpsl_common('fetchOpen', margin, symbol, params, LIST_KEYS)
+        draft = self._tpsl_draft('fetchOpen', margin, symbol, params, LIST_KEYS)
         if since is not None:
-            since = int(_validate.non_negative(since, 'since', where, integer=True))
+            since = int(_validate.non_negative(since, 'since', draft.where, integer=True))
         if limit is not None:
-            limit = int(_validate.non_negative(limit, 'limit', where, integer=True))
-        retry = self._tpsl_retry(method, params, where)
-        yield LOAD_MARKETS
-        market = self._tpsl_market(symbol, margin, method)
-        family = yield from self._flow_family(route, retry)
-        raw, family = yield from self._flow_pages(market, margin, params, retry, route, family, method)
-        orders = self._tpsl_listed(family, raw, market, margin)
+            limit = int(_validate.non_negative(limit, 'limit', draft.where, integer=True))
+        job = yield from self._flow_job(draft)
+        orders = yield from self._flow_listed(job)
         orders.sort(key=lambda o: (o['timestamp'] is None, o['timestamp'] or 0))
         result: list[Any] = self.filter_by_since_limit(orders, since, limit)
         return result
 
-    def _tpsl_listed(self, family: Family, raw: list[Any], market: dict[str, Any], margin: str) -> list[Any]:
-        """The TP/SL orders of ``margin`` and the market in a listing, each id once (pages can overlap:
+    def _flow_listed(self, job: Job) -> Flow[list[Any]]:
+        """Every open TP/SL order of the job's margin and market, each id once (pages can overlap:
         an order placed while paging shifts the classic pages; v5's ``from`` may be inclusive)."""
+        results, refused = yield from self._flow_switching(job, None, self._step_pages)
+        if refused is not None:
+            raise refused.error
+        used, raw = results[-1]
         orders: dict[str, Any] = {}
         for item in raw:
-            order = family.listed_order(self, item, market, margin)
+            order = used.family.listed_order(self, item, used.market, used.margin)
             if order is not None:
                 orders.setdefault(order['id'], order)
         return list(orders.values())
 
-    def _flow_pages(self, market: dict[str, Any], margin: str, params: dict[str, Any], retry: Retry, route: str,
-                    family: Family, method: str) -> Flow[Any]:
-        """Every page of open TP/SL orders: (raw items, the family that answered).
+    def _step_pages(self, job: Job, _: None) -> Flow[Tried[list[Any], None]]:
+        """Every page of open TP/SL orders on the job's family (raw items); a refusal of the first
+        page for the wrong family is handed back to switch.
 
         Bounded by a request count (``family.max_pages``) and by progress: a page cursor seen
         before raises ``BadResponse``.
         """
+        family = job.family
         raw: list[Any] = []
         cursor: Any = None
         seen: set[Any] = set()
-        for _ in range(family.max_pages):
-            call = family.list_call(self, market, margin, cursor, params, retry)
-            last = (yield [call])[0][-1]
-            if isinstance(last, BaseError):
-                if _wrong_family(last) and cursor is None:
-                    if route == protocol.AUTO:
-                        other = self._tpsl_switch(family)
-                        return (yield from self._flow_pages(market, margin, params, retry, SWITCHED, other, method))
-                    raise self._tpsl_wrong_family_error(last, family, method)
-                raise last
-            page = family.list_page(self, last, cursor, call.body)
+        for _page in range(family.max_pages):
+            call = family.list_call(job.market, job.margin, cursor, job.params)
+            last = (yield Send((call,), job.retry))[0][-1]
+            if last.error is not None:
+                if last.wrong_family and cursor is None:
+                    return Tried(raw, None, last)
+                raise last.error
+            page = family.list_page(self, last.reply, cursor, call.body)
             raw += page.items
             if page.cursor is None:
-                return raw, family
+                return Tried(raw, None)
             if page.cursor in seen:
-                raise BadResponse(f'{self.id} {method}() paging makes no progress: page {page.cursor!r:.40} again')
+                raise BadResponse(f'{job.where} paging makes no progress: page {page.cursor!r:.40} again')
             seen.add(page.cursor)
             cursor = page.cursor
-        raise BadResponse(f'{self.id} {method}() paging did not end after {family.max_pages} pages')
+        raise BadResponse(f'{job.where} paging did not end after {family.max_pages} pages')
 
     # -- cancel all --------------------------------------------------------------------------
 
     def _flow_cancel_all(self, symbol: Any, params: Any, margin: str) -> Flow[list[Any]]:
-        method, where, symbol, params, route = self._tpsl_common('cancelAll', margin, symbol, params,
-                                                                 CANCEL_ALL_KEYS)
-        side = params.pop('side', None)
+        draft = self._tpsl_draft('cancelAll', margin, symbol, params, CANCEL_ALL_KEYS)
+        side = draft.params.pop('side', None)
         if side is not None:
-            _validate.side(side, where)
-        retry = self._tpsl_retry(method, params, where)
-        yield LOAD_MARKETS
-        market = self._tpsl_market(symbol, margin, method)
-        family = yield from self._flow_family(route, retry)
-        call = family.cancel_all_call(self, market, margin, side, params, retry)
-        if call is not None:
-            last = (yield [call])[0][-1]
-            if isinstance(last, BaseError) and _wrong_family(last) and route == protocol.AUTO:
-                family = self._tpsl_switch(family)
-                route = SWITCHED
-                call = family.cancel_all_call(self, market, margin, side, params, retry)
-                last = (yield [call])[0][-1] if call is not None else None
-            if call is not None:
-                replied: list[Any] = yield from self._flow_cancel_all_reply(market, family, route, retry, last, method)
-                return replied
-        raw, family = yield from self._flow_pages(market, margin, params, retry, route, family, method)
-        listed = [o for o in self._tpsl_listed(family, raw, market, margin)
+            _validate.side(side, draft.where)
+        job = yield from self._flow_job(draft)
+        results, refused = yield from self._flow_switching(job, side, self._step_cancel_all)
+        if refused is not None:
+            raise refused.error
+        used, replied = results[-1]
+        if replied is not None:
+            return replied
+        listed = [o for o in (yield from self._flow_listed(used))
                   if o['status'] == 'open' and (side is None or o['side'] == side)]
-        ids = [o['id'] for o in listed]
-        if not ids:  # HTX listed none: nothing to cancel
+        if not listed:  # HTX listed none: nothing to cancel
             return []
-        cancelled: list[Any] = yield from self._flow_cancel_report(market, margin, ids, params, retry, route, family,
-                                                                   method)
+        cancelled = yield from self._flow_cancel_report(used, [o['id'] for o in listed])
         return cancelled
 
-    def _flow_cancel_all_reply(self, market: dict[str, Any], family: Family, route: str, retry: Retry, last: Any,
-                               method: str) -> Flow[Any]:
-        """The result of HTX's own cancel-all: [] only when HTX said there was nothing to cancel."""
-        if isinstance(last, BaseError):
-            if _reply_code(last) == protocol.NOTHING_TO_CANCEL and not _unknown(last):
-                # 1051 also answers classic calls of unified accounts (SDK note): unless HTX already
-                # told this instance the account is classic, ask before believing "nothing to cancel"
-                if family.name == protocol.CLASSIC and self._tpsl_auto_family != protocol.CLASSIC:
-                    named = yield from self._flow_asset_mode(retry)
-                    if named == protocol.V5:
-                        raise self._tpsl_wrong_family_error(last, family, method) from None
-                return []
-            if _wrong_family(last):
-                raise self._tpsl_wrong_family_error(last, family, method)
-            raise last
-        named = family.cancel_all_named(self, last)
-        outcomes = family.cancel_outcomes(self, named, last) if named is not None else None
-        if named is None or outcomes is None:
-            raise BadResponse(f'{self.id} {method}() unexpected reply: {last!r:.300}')
-        return self._tpsl_outcome_orders(market, named, outcomes)
+    def _step_cancel_all(self, job: Job, side: str | None) -> Flow[Tried[list[Any] | None, str | None]]:
+        """HTX's own cancel-all on the job's family: the orders it names, [] only when HTX said there
+        was nothing to cancel; None when the family has no cancel-all (the flow lists, then cancels)."""
+        family = job.family
+        call = family.cancel_all_call(job.market, job.margin, side, job.params)
+        if call is None:
+            return Tried(None, side)
+        last = (yield Send((call,), job.retry))[0][-1]
+        if last.error is None:
+            named = family.cancel_all_named(self, last.reply)
+            outcomes = family.cancel_outcomes(self, named, last.reply) if named is not None else None
+            if named is None or outcomes is None:
+                raise BadResponse(f'{job.where} unexpected reply: {last.reply!r:.300}')
+            return Tried(self._tpsl_outcome_orders(job.market, named, outcomes), side)
+        if last.refused and last.code == protocol.NOTHING_TO_CANCEL:
+            # 1051 also answers classic calls of unified accounts (SDK note): unless HTX already
+            # told this instance the account is classic, ask before believing "nothing to cancel"
+            if family.name == protocol.CLASSIC and self._tpsl_auto_family != protocol.CLASSIC:
+                named_family = yield from self._flow_asset_mode(job.retry)
+                if named_family == protocol.V5:
+                    raise _errors.wrong_family(self.id, job.method, family.name, last)
+            return Tried([], side)
+        if last.wrong_family:
+            return Tried(None, side, last)
+        raise last.error

@@ -1,52 +1,21 @@
-"""ccxt order structures for what HTX answered, and HTX's per-id code read the same way on both families."""
+"""ccxt order structures for what HTX answered, and HTX's per-id code read the same way on both families.
+
+What this module may know: ``_model`` and ``protocol``. :class:`TpslResultsMixin` is mixed into the
+exchange classes; its two order builders are what a family's :class:`~ccxt_htx_tpsl._family.Host` offers.
+"""
 
 from __future__ import annotations
 
 import copy
-import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import protocol
+from ._model import CreateSpec, IdResult, Json, Leg
 
 if TYPE_CHECKING:
-    from ._family import CreateSpec, IdResult, Json, Leg
-
     _Base = Any
 else:
     _Base = object
-
-# what ccxt's order test accepts: after bitcoin's first block, before 2038 (older ccxt releases
-# also fail to format anything beyond year 9999)
-MIN_TIMESTAMP = 1_230_940_800_000
-MAX_TIMESTAMP = 2_147_483_647_999
-
-
-def safe_timestamp(value: Any) -> int | None:
-    """A millisecond timestamp (int or digit string) in ccxt's plausible range, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= 16):
-            return None
-        value = int(text)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int) and MIN_TIMESTAMP < value <= MAX_TIMESTAMP:
-        return value
-    return None
-
-
-def positive(number: Any) -> Any:
-    """``number`` when it is a finite number above zero (a price, an amount), else None."""
-    return (number if isinstance(number, int | float) and not isinstance(number, bool) and 0 < number < math.inf
-            else None)
-
-
-def side(value: Any) -> str | None:
-    """'buy' or 'sell', else None."""
-    return value if value in ('buy', 'sell') else None
-
 
 class Outcome(NamedTuple):
     """HTX's code and message for one order of a cancel (``code`` None: cancelled, or no answer)."""

@@ -6,21 +6,28 @@ and waits. The async twin, ``async_support.py``, differs only there.
 
 from __future__ import annotations
 
+import http.client
 import time
 from typing import Any
 
 import ccxt
+import requests
+import urllib3
 
 from . import _endpoints
 from ._core import wall_ms
-from ._family import Call
-from ._flows import LOAD_MARKETS, Flow, T, TpslFlowsMixin
+from ._flows import TpslFlowsMixin
+from ._model import Attempt, Call, Flow, LoadMarkets, Retry, T
 from ._transport import install_sync_transport, total_deadline
 
 
 class htx(TpslFlowsMixin, ccxt.htx):
     """``ccxt.htx`` plus take-profit / stop-loss order methods for USDT-margined swaps, on both of
     HTX's API families (classic and v5, chosen automatically)."""
+
+    # requests' and urllib3's classes for a connection broken mid-reply (see _errors.broken_connection)
+    _tpsl_broken_connection = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError,
+                               http.client.IncompleteRead, ConnectionError)
 
     def __init__(self, config: dict[str, Any] = {}) -> None:
         super().__init__(config)
@@ -171,32 +178,35 @@ class htx(TpslFlowsMixin, ccxt.htx):
     # -- sending -----------------------------------------------------------------------------
 
     def _tpsl_run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its result: each step performed in turn; the flow is closed whatever happens."""
         try:
             step = next(flow)
             while True:
-                if step == LOAD_MARKETS:
+                if isinstance(step, LoadMarkets):
                     self.load_markets()
-                    step = flow.send(None)
+                    step = flow.send([])
                 else:
-                    step = flow.send([self._tpsl_call(call) for call in step])
+                    step = flow.send([self._tpsl_call(call, step.retry) for call in step.calls])
         except StopIteration as done:
             result: T = done.value
             return result
         except ccxt.BaseError as error:
             raise self._tpsl_scrub(error) from None
+        finally:
+            flow.close()
 
-    def _tpsl_call(self, call: Call) -> list[Any]:
-        """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors."""
-        attempts: list[Any] = []
+    def _tpsl_call(self, call: Call, retry: Retry | None) -> list[Attempt]:
+        """Every attempt at one request (re-sent as ``_tpsl_resend`` says), each classified."""
+        attempts: list[Attempt] = []
         body = self._tpsl_body(call)
         endpoint = getattr(self, call.endpoint)
-        while (delay := self._tpsl_next_delay(call, attempts)) is not None:
+        while (delay := self._tpsl_resend(call, retry, attempts)) is not None:
             if delay:
                 self.sleep(delay)
             try:
-                attempts.append(endpoint(body))
+                attempts.append(self._tpsl_attempt(endpoint(body)))
             except ccxt.BaseError as error:
-                attempts.append(self._tpsl_attempt_error(error))
+                attempts.append(self._tpsl_attempt(error))
             finally:
                 self._tpsl_settle_ticket()
         return attempts

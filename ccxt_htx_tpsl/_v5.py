@@ -8,20 +8,20 @@ refusal. TP/SL orders are "algo" orders: the id create returns and cancel takes 
 and ``message``; open orders as a bare list. Unconfirmed, from SDKs only: the ``sl`` and ``tpsl``
 types, the per-item failure codes (``protocol.V5_ASSUMED_ITEM_CODES``), the batch limit
 (``protocol.V5_MAX_CANCEL_ITEMS``) and paging by ``from``/``limit``/``direct``.
+
+What this module may know: ``_model``, ``_family`` (the :class:`Host` it gets), ``_endpoints`` and
+``protocol``; never the exchange classes or the flows.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ccxt.base.errors import BadResponse
 
 from . import _endpoints, protocol
-from ._family import Call, CreateSpec, IdResult, Json, Leg, Page, Retry
-from ._results import positive, safe_timestamp, side
-
-if TYPE_CHECKING:
-    from ._core import TpslCoreMixin
+from ._family import Host
+from ._model import Call, Created, CreateSpec, IdResult, Json, Leg, Page, positive, safe_timestamp, side
 
 # the closing side -> the position it closes (hedge mode); one-way accounts send position_side 'both'
 POSITION_SIDE = {'sell': 'long', 'buy': 'short'}
@@ -43,16 +43,15 @@ class V5:
 
     # -- cancel by id ------------------------------------------------------------------------
 
-    def cancel_call(self, ex: TpslCoreMixin, market: Json, margin: str, ids: list[str], params: Json,
-                    retry: Retry) -> Call:
+    def cancel_call(self, market: Json, margin: str, ids: list[str], params: Json) -> Call:
         # a JSON array, one item per order (observed); the cancel carries no margin mode
         endpoint = _endpoints.V5_CANCEL
         code = market['id']
         body = [dict({'contract_code': code, 'algo_id': i}, **params) if params else
                 {'contract_code': code, 'algo_id': i} for i in ids]
-        return Call(endpoint.attr, endpoint.key, body, retry)
+        return Call(endpoint.attr, endpoint.key, body)
 
-    def cancel_outcomes(self, ex: TpslCoreMixin, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
+    def cancel_outcomes(self, ex: Host, ids: list[str], reply: Any) -> dict[str, IdResult] | None:
         # {"code": 200, "message": "Success", "data": [{"code": 200, "message": "Success",
         #   "algo_id": "1512871666507657216", "algo_client_order_id": null}], "ts": 1780741641296}
         if not isinstance(reply, dict) or protocol.code_of(reply.get('code')) != protocol.OK_CODE:
@@ -85,8 +84,7 @@ class V5:
 
     # -- create ------------------------------------------------------------------------------
 
-    def create_calls(self, ex: TpslCoreMixin, market: Json, spec: CreateSpec,
-                     params: Json) -> list[tuple[Call, list[Leg]]]:
+    def create_calls(self, market: Json, spec: CreateSpec, params: Json) -> list[tuple[Call, list[Leg]]]:
         # One algo order per leg, each its own id, so that a refused leg never hides the other
         # one's outcome. type 'tp' is observed live; 'sl' is from SDKs only (unconfirmed).
         endpoint = _endpoints.V5_ORDER
@@ -107,11 +105,10 @@ class V5:
             if leg.client_id is not None:
                 body['algo_client_order_id'] = leg.client_id
             body.update(params)
-            calls.append((Call(endpoint.attr, endpoint.key, body, None), [leg]))
+            calls.append((Call(endpoint.attr, endpoint.key, body), [leg]))
         return calls
 
-    def created_orders(self, ex: TpslCoreMixin, market: Json, spec: CreateSpec, legs: list[Leg],
-                       reply: Any) -> list[Json]:
+    def created_orders(self, ex: Host, market: Json, spec: CreateSpec, legs: list[Leg], reply: Any) -> Created:
         # {"code": 200, "message": "Success", "data": [{"algo_id": "1512871666507657216",
         #   "algo_client_order_id": null}], "ts": 1780738313102}
         data = reply.get('data') if isinstance(reply, dict) else None
@@ -120,15 +117,14 @@ class V5:
         acks = [item for item in data if isinstance(item, dict) and ex.safe_string(item, 'algo_id')] \
             if isinstance(data, list) else []
         if len(acks) != len(legs):
-            raise BadResponse(f'{ex.id} unexpected reply to a TP/SL create: {reply!r:.300}')
-        return [ex._tpsl_new_order(market, spec, leg, str(ex.safe_string(ack, 'algo_id')),
-                                   ex.safe_string(ack, 'algo_client_order_id'), ack)
-                for leg, ack in zip(legs, acks, strict=True)]
+            return Created([], list(legs), f'{ex.id} unexpected reply to a TP/SL create: {reply!r:.300}')
+        return Created([ex._tpsl_new_order(market, spec, leg, str(ex.safe_string(ack, 'algo_id')),
+                                           ex.safe_string(ack, 'algo_client_order_id'), ack)
+                        for leg, ack in zip(legs, acks, strict=True)])
 
     # -- list --------------------------------------------------------------------------------
 
-    def list_call(self, ex: TpslCoreMixin, market: Json, margin: str, cursor: Any, params: Json,
-                  retry: Retry) -> Call:
+    def list_call(self, market: Json, margin: str, cursor: Any, params: Json) -> Call:
         endpoint = _endpoints.V5_OPENS
         query: Json = {'contract_code': market['id'], 'limit': protocol.V5_PAGE_LIMIT}
         if cursor is not None:
@@ -136,9 +132,9 @@ class V5:
             query['direct'] = 'next'
         if params:
             query.update(params)
-        return Call(endpoint.attr, endpoint.key, query, retry)
+        return Call(endpoint.attr, endpoint.key, query)
 
-    def list_page(self, ex: TpslCoreMixin, reply: Any, cursor: Any, request: Any) -> Page:
+    def list_page(self, ex: Host, reply: Any, cursor: Any, request: Any) -> Page:
         # {"code": 200, "message": "Success", "data": [{"id": "162173672", "algo_id": "...", ...}]}:
         # a bare list, no total and no cursor; the next page starts after the last item's id
         data = reply.get('data') if isinstance(reply, dict) else None
@@ -156,7 +152,7 @@ class V5:
                               f'({next_cursor!r:.40}): paging makes no progress')
         return Page(data, next_cursor)
 
-    def listed_order(self, ex: TpslCoreMixin, item: Any, market: Json, margin: str) -> Json | None:
+    def listed_order(self, ex: Host, item: Any, market: Json, margin: str) -> Json | None:
         # {"id": "162173672", "volume": "1", "type": "tp", "state": "active", "side": "sell",
         #  "algo_id": "1512871666507657216", "contract_code": "BTC-USDT", "position_side": "long",
         #  "margin_mode": "cross", "created_time": "1780738313091", "updated_time": "1780738313187",
@@ -194,11 +190,10 @@ class V5:
 
     # -- cancel all: v5 has no algo cancel-all; the shared flow lists, then cancels ----------
 
-    def cancel_all_call(self, ex: TpslCoreMixin, market: Json, margin: str, side: str | None, params: Json,
-                        retry: Retry) -> Call | None:
+    def cancel_all_call(self, market: Json, margin: str, side: str | None, params: Json) -> Call | None:
         return None
 
-    def cancel_all_named(self, ex: TpslCoreMixin, reply: Any) -> list[str] | None:
+    def cancel_all_named(self, ex: Host, reply: Any) -> list[str] | None:
         return None
 
 

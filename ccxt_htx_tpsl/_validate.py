@@ -97,6 +97,8 @@ def route(value: Any, where: str) -> str:
 
 def non_negative(value: Any, name: str, where: str, integer: bool) -> float:
     """A finite number >= 0 (an int when ``integer``): NaN, infinities, negatives and junk refused."""
+    if type(value) is int and 0 <= value < 2**63:  # the common case (options left at their defaults)
+        return float(value)
     number = None if isinstance(value, str) and len(value) > 32 else decimal(value)
     if number is None or number < 0 or (integer and number != number.to_integral_value()):
         kind = 'a whole number' if integer else 'a number'

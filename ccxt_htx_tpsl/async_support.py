@@ -10,12 +10,14 @@ import asyncio
 import weakref
 from typing import Any
 
+import aiohttp
+import aiohttp.http_exceptions
 import ccxt.async_support
 
 from . import _endpoints
 from ._core import wall_ms
-from ._family import Call
-from ._flows import LOAD_MARKETS, Flow, T, TpslFlowsMixin
+from ._flows import TpslFlowsMixin
+from ._model import Attempt, Call, Flow, LoadMarkets, Retry, T
 from ._transport import install_async_transport
 
 
@@ -23,6 +25,11 @@ class AsyncTpslMixin(TpslFlowsMixin):
     """The awaiting half, shared by the async and the pro class. Each method is a coroutine
     with the arguments, result and exceptions of the sync method of the same name
     (:class:`ccxt_htx_tpsl.htx`)."""
+
+    # aiohttp's classes for a connection broken mid-reply (see _errors.broken_connection)
+    _tpsl_broken_connection = (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+                               aiohttp.http_exceptions.ContentLengthError,
+                               aiohttp.http_exceptions.TransferEncodingError, ConnectionError)
 
     async def cancel_isolated_tpsl_orders(
         self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}
@@ -84,47 +91,51 @@ class AsyncTpslMixin(TpslFlowsMixin):
     # -- sending -----------------------------------------------------------------------------
 
     async def _tpsl_run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its result: the calls of one step concurrently; the flow is closed whatever happens."""
         try:
             step = next(flow)
             while True:
-                if step == LOAD_MARKETS:
+                if isinstance(step, LoadMarkets):
                     await self.load_markets()
-                    step = flow.send(None)
-                elif len(step) == 1:
-                    step = flow.send([await self._tpsl_call(step[0])])
+                    step = flow.send([])
+                elif len(step.calls) == 1:
+                    step = flow.send([await self._tpsl_call(step.calls[0], step.retry)])
                 else:
-                    step = flow.send(list(await asyncio.gather(*(self._tpsl_call(call) for call in step))))
+                    step = flow.send(list(await asyncio.gather(*(self._tpsl_call(call, step.retry)
+                                                                 for call in step.calls))))
         except StopIteration as done:
             result: T = done.value
             return result
         except ccxt.BaseError as error:
             raise self._tpsl_scrub(error) from None
+        finally:
+            flow.close()
 
-    async def _tpsl_call(self, call: Call) -> list[Any]:
-        """Every attempt at one request (re-sent as ``_tpsl_next_delay`` says): replies or ccxt errors.
+    async def _tpsl_call(self, call: Call, retry: Retry | None) -> list[Attempt]:
+        """Every attempt at one request (re-sent as ``_tpsl_resend`` says), each classified.
 
         Concurrent calls on a fresh exchange share one asset-mode question (route 'auto' asks once)."""
         if call.path != _endpoints.ASSET_MODE.key:
-            return await self._tpsl_attempts(call)
+            return await self._tpsl_attempts(call, retry)
         loop = asyncio.get_running_loop()
-        asking: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[list[Any]]] = \
+        asking: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[list[Attempt]]] = \
             self.__dict__.setdefault('_tpsl_asking', weakref.WeakKeyDictionary())
         shared = asking.get(loop)
         if shared is None or shared.done():
-            shared = asking[loop] = asyncio.ensure_future(self._tpsl_attempts(call))
+            shared = asking[loop] = asyncio.ensure_future(self._tpsl_attempts(call, retry))
         return list(await asyncio.shield(shared))  # one caller giving up does not cancel the others' answer
 
-    async def _tpsl_attempts(self, call: Call) -> list[Any]:
-        attempts: list[Any] = []
+    async def _tpsl_attempts(self, call: Call, retry: Retry | None) -> list[Attempt]:
+        attempts: list[Attempt] = []
         body = self._tpsl_body(call)
         endpoint = getattr(self, call.endpoint)
-        while (delay := self._tpsl_next_delay(call, attempts)) is not None:
+        while (delay := self._tpsl_resend(call, retry, attempts)) is not None:
             if delay:
                 await self.sleep(delay)
             try:
-                attempts.append(await endpoint(body))
+                attempts.append(self._tpsl_attempt(await endpoint(body)))
             except ccxt.BaseError as error:
-                attempts.append(self._tpsl_attempt_error(error))
+                attempts.append(self._tpsl_attempt(error))
             finally:
                 self._tpsl_settle_ticket()
         return attempts

@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 
 from ccxt_htx_tpsl import _validate, protocol
 from ccxt_htx_tpsl._classic import CLASSIC
-from ccxt_htx_tpsl._family import CreateSpec, Leg
-from ccxt_htx_tpsl._flows import LOAD_MARKETS
+from ccxt_htx_tpsl._model import CreateSpec, Flow, Leg, LoadMarkets
 from ccxt_htx_tpsl._v5 import V5_FAMILY
 
 from .ccxt_checks import assert_ccxt_orders
@@ -66,14 +65,18 @@ def exchange(make_exchange: Any) -> Any:
     return exchange
 
 
-def drive(flow: Any, answer: Callable[[Any], list[Any]]) -> Any:
-    """Run a flow without I/O: each request answered by ``answer(call)`` (its list of attempts)."""
+def drive(flow: Flow[Any], answer: Callable[[Any], list[Any]], exchange: Any) -> Any:
+    """Run a flow without I/O: each request answered by ``answer(call)`` (its replies or ccxt errors,
+    classified as the drivers do)."""
     try:
         step = next(flow)
         while True:
-            step = flow.send(None if step == LOAD_MARKETS else [answer(call) for call in step])
+            step = flow.send([] if isinstance(step, LoadMarkets) else
+                             [[exchange._tpsl_attempt(a) for a in answer(call)] for call in step.calls])
     except StopIteration as done:
         return done.value
+    finally:
+        flow.close()
 
 
 @PROFILE
@@ -145,7 +148,7 @@ def test_any_reply_gives_every_id_back_or_a_ccxt_error_that_does(
         return [attempt]
 
     try:
-        orders = drive(exchange._flow_cancel(order_ids, SYMBOL, {'route': route}, 'isolated'), answer)
+        orders = drive(exchange._flow_cancel(order_ids, SYMBOL, {'route': route}, 'isolated'), answer, exchange)
     except ccxt.BaseError as error:
         orders = error.orders  # type: ignore[attr-defined]
     assert [o['id'] for o in orders] == order_ids
@@ -183,9 +186,11 @@ def test_every_family_parser_raises_only_ccxt_errors(exchange: Any, reply: Any) 
     market = exchange.market(SYMBOL)
     spec = CreateSpec('sell', 1, 'isolated', [Leg('tp', '70000')])
     for family in (CLASSIC, V5_FAMILY):
-        call = family.list_call(exchange, market, 'isolated', None, {}, None)  # type: ignore[arg-type]
+        call = family.list_call(market, 'isolated', None, {})
+        created = family.created_orders(exchange, market, spec, spec.legs, reply)
+        assert len(created.orders) + len(created.missing) == len(spec.legs)  # every leg confirmed or not named
+        assert (created.problem is None) == (not created.missing)
         for parse in (
-            lambda family=family: family.created_orders(exchange, market, spec, spec.legs, reply),
             lambda family=family, call=call: family.list_page(exchange, reply, None, call.body),
             lambda family=family: family.cancel_all_named(exchange, reply),
             lambda family=family: family.cancel_outcomes(exchange, ['1300000000000000001'], reply),

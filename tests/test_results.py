@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 import ccxt_htx_tpsl
 from ccxt_htx_tpsl._classic import CLASSIC
-from ccxt_htx_tpsl._family import IdResult
-from ccxt_htx_tpsl._results import safe_timestamp
+from ccxt_htx_tpsl._model import IdResult, safe_timestamp
 from ccxt_htx_tpsl._v5 import V5_FAMILY
 
 from .conftest import assert_ccxt_orders
