@@ -592,8 +592,8 @@ class TpslFlowsMixin(TpslCoreMixin):
         used, replied = results[-1]
         if replied is not None:
             return replied
-        listed = [o for o in (yield from self._flow_listed(used))
-                  if o['status'] == 'open' and (side is None or o['side'] == side)]
+        # every listed order, whatever state it shows: it is in the open list, and HTX decides
+        listed = [o for o in (yield from self._flow_listed(used)) if side is None or o['side'] == side]
         if not listed:  # HTX listed none: nothing to cancel
             return []
         cancelled = yield from self._flow_cancel_report(used, [o['id'] for o in listed])

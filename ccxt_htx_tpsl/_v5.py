@@ -137,10 +137,10 @@ class V5:
     def list_page(self, ex: Host, reply: Any, cursor: Any, request: Any) -> Page:
         # {"code": 200, "message": "Success", "data": [{"id": "162173672", "algo_id": "...", ...}]}:
         # a bare list, no total and no cursor; the next page starts after the last item's id
+        # Only HTX's envelope with a list is a page: HTML, an empty body, null, [] or a reply without
+        # ``data`` says nothing about the orders (an empty page is ``"data": []``, observed).
         data = reply.get('data') if isinstance(reply, dict) else None
-        if data is None:
-            data = []
-        if not isinstance(data, list):
+        if not isinstance(data, list) or protocol.code_of(reply.get('code')) != protocol.OK_CODE:
             raise BadResponse(f'{ex.id} unexpected reply to a TP/SL listing: {reply!r:.300}')
         limit = ex.safe_integer(request, 'limit', protocol.V5_PAGE_LIMIT)
         if not data or limit is None or len(data) < limit:

@@ -84,6 +84,9 @@ def params(value: Any, where: str) -> dict[str, Any]:
     """A copy of ``params`` (never the caller's dict: options are removed from it)."""
     if not isinstance(value, dict):
         raise BadRequest(f'{where} params must be a dict, got {type(value).__name__}')
+    for key in value:
+        if not isinstance(key, str):
+            raise BadRequest(f'{where} params keys are HTX field names (str); got {type(key).__name__} {_show(key)}')
     return dict(value)
 
 
