@@ -112,13 +112,9 @@ def v5_window_bound_s(requests: int) -> float:
 
 def peak_in_window(arrivals: Sequence[float], window_s: float = 1.0) -> int:
     """The most arrivals in any half-open window of ``window_s`` seconds (HTX's and the sandbox's count)."""
-    times = sorted(arrivals)
-    peak, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window_s:
-            start += 1
-        peak = max(peak, end - start + 1)
-    return peak
+    from ccxt_htx_tpsl.sandbox.ratelimit import peak_in_window as peak  # imported late, as the package is here
+
+    return peak(arrivals, window_s)
 
 
 @dataclass

@@ -37,6 +37,8 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from aiohttp import web
 
+from ccxt_htx_tpsl.sandbox.ratelimit import peak_in_window
+
 # -- paths --------------------------------------------------------------------------------------
 
 CLASSIC = '/linear-swap-api/v1/'
@@ -581,13 +583,7 @@ class HostileServer:
 
 def max_in_window(records: list[Record], window: float = 1.0) -> int:
     """The most requests that arrived within any ``window`` seconds (half-open: ``t`` to ``t + window``)."""
-    times = sorted(r.t for r in records)
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
+    return peak_in_window((r.t for r in records), window)
 
 
 def secret_variants(*secrets: str) -> set[str]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ccxt_htx_tpsl._pacing import Pacer
+from ccxt_htx_tpsl.sandbox.ratelimit import peak_in_window
 
 PATH = 'POST cancel'
 T0 = 1_780_000_000_000.0  # local wall clock, ms
@@ -70,12 +71,7 @@ def run(p: Pacer, server: Server, requests: int, latency: Any = lambda: 0.2, sta
 
 
 def peak(arrivals: list[float], interval: float = 1000) -> int:
-    times, best, start = sorted(arrivals), 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= interval:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
+    return peak_in_window(arrivals, interval)
 
 
 def test_a_quiet_path_is_spaced_at_the_bound() -> None:

@@ -26,7 +26,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 RESET_STYLES = ('epoch', 'duration')
@@ -162,3 +162,16 @@ class SlidingWindowLimiter:
     def window_count(self) -> int:
         """How many keys have a non-empty window."""
         return self._limiter.window_count()
+
+
+def peak_in_window(arrivals: Iterable[float], window: float) -> int:
+    """The most arrivals in any half-open window ``[t, t + window)``: what HTX (and this sandbox) counts.
+
+    For tests and benchmarks that check a client against the limits: times and ``window`` in the same unit."""
+    times = sorted(arrivals)
+    peak, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return peak
