@@ -17,7 +17,7 @@ from ccxt.base.errors import BadResponse
 
 from . import _endpoints, protocol
 from ._family import Host
-from ._model import Call, Created, CreateSpec, IdResult, Json, Leg, Page, positive, safe_timestamp, side
+from ._model import Call, Created, CreateSpec, IdResult, Json, Leg, Page, now_ms, positive, safe_timestamp, side
 
 
 def succeeded_ids(data: Json) -> list[str]:
@@ -130,6 +130,21 @@ class Classic:
     def list_call(self, market: Json, margin: str, cursor: Any, params: Json) -> Call:
         endpoint = _endpoints.CLASSIC_OPEN[margin]
         body = {'contract_code': market['id'], 'page_index': cursor or 1, 'page_size': protocol.CLASSIC_PAGE_SIZE}
+        if params:
+            body.update(params)
+        return Call(endpoint.attr, endpoint.key, body)
+
+    def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
+                     status: str | None) -> Call:
+        # doc example: {"contract_code": "BTC-USDT", "status": 0, "create_date": 30, "page_index": 1,
+        #   "page_size": 50, "sort_by": "created_at"}; every finished state, filtered by the flow
+        endpoint = _endpoints.CLASSIC_HISTORY[margin]
+        days = protocol.CLASSIC_HISTORY_MAX_DAYS
+        if since is not None:
+            days = min(days, max(1, -(-(now_ms() - since) // 86_400_000)))  # whole days back to since
+        body: Json = {'contract_code': market['id'], 'status': protocol.CLASSIC_HISTORY_ALL, 'create_date': days,
+                      'page_index': cursor or 1, 'page_size': protocol.CLASSIC_HISTORY_PAGE_SIZE,
+                      'sort_by': 'created_at'}
         if params:
             body.update(params)
         return Call(endpoint.attr, endpoint.key, body)

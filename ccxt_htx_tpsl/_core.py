@@ -76,9 +76,9 @@ def wall_ms() -> float:
     return time.time() * 1000
 
 
-def method_name(action: str, margin: str) -> str:
-    """The unified method name, e.g. ``cancelIsolatedTpslOrders``."""
-    return f'{action}{margin.capitalize()}TpslOrders'
+def method_name(action: str, margin: str, one: bool = False) -> str:
+    """The unified method name, e.g. ``cancelIsolatedTpslOrders`` (``one``: ``fetchIsolatedTpslOrder``)."""
+    return f"{action}{margin.capitalize()}TpslOrder{'' if one else 's'}"
 
 
 class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
@@ -104,6 +104,12 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
                 'createCrossTpslOrders': True,
                 'fetchOpenIsolatedTpslOrders': True,
                 'fetchOpenCrossTpslOrders': True,
+                'fetchIsolatedTpslOrder': True,
+                'fetchCrossTpslOrder': True,
+                'fetchClosedIsolatedTpslOrders': True,
+                'fetchClosedCrossTpslOrders': True,
+                'fetchCanceledIsolatedTpslOrders': True,
+                'fetchCanceledCrossTpslOrders': True,
                 'fetchTpslRoute': True,
             },
             'options': {

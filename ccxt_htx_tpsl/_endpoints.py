@@ -48,6 +48,8 @@ CLASSIC_ORDER = {'isolated': _classic('swap_tpsl_order', 'trade'),
                  'cross': _classic('swap_cross_tpsl_order', 'trade')}
 CLASSIC_OPEN = {'isolated': _classic('swap_tpsl_openorders', 'read'),
                 'cross': _classic('swap_cross_tpsl_openorders', 'read')}
+CLASSIC_HISTORY = {'isolated': _classic('swap_tpsl_hisorders', 'read'),
+                   'cross': _classic('swap_cross_tpsl_hisorders', 'read')}
 
 V5_ORDER = Endpoint('contract_private_post_v5_algo_order', 'v5/algo/order', 'POST', protocol.V5, 'trade', False,
                     0.41679)
@@ -55,12 +57,14 @@ V5_CANCEL = Endpoint('contract_private_post_v5_algo_cancel_orders', 'v5/algo/can
                      'trade', False, 0.41679)
 V5_OPENS = Endpoint('contract_private_get_v5_algo_order_opens', 'v5/algo/order/opens', 'GET', protocol.V5, 'read',
                     False, 0.41679)
+V5_HISTORY = Endpoint('contract_private_get_v5_algo_order_history', 'v5/algo/order/history', 'GET', protocol.V5,
+                      'read', False, 0.41679)
 ASSET_MODE = Endpoint('contract_private_get_v5_account_asset_mode', 'v5/account/asset_mode', 'GET', protocol.V5,
                       'read', False, 0.20834)
 
 ALL: tuple[Endpoint, ...] = (
     *CLASSIC_CANCEL.values(), *CLASSIC_CANCEL_ALL.values(), *CLASSIC_ORDER.values(), *CLASSIC_OPEN.values(),
-    V5_ORDER, V5_CANCEL, V5_OPENS, ASSET_MODE,
+    *CLASSIC_HISTORY.values(), V5_ORDER, V5_CANCEL, V5_OPENS, V5_HISTORY, ASSET_MODE,
 )
 BY_KEY: dict[str, Endpoint] = {e.key: e for e in ALL}
 PATHS: frozenset[str] = frozenset(e.path for e in ALL)

@@ -74,8 +74,15 @@ class Family(Protocol):
     def list_page(self, host: Host, reply: Any, cursor: Any, request: Any) -> Page:
         """One page's items and the next cursor; ``BadResponse`` if unreadable or paging stalls."""
 
+    def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
+                     status: str | None) -> Call:
+        """The request for one page of finished TP/SL orders (``status``: 'closed', 'canceled' or None
+        for both; ``since``: the earliest creation time in ms, or None). Its pages read as the open
+        listing's (``list_page``, ``listed_order``)."""
+
     def listed_order(self, host: Host, item: Any, market: Json, margin: str) -> Json | None:
-        """A listed item as a ccxt order; None when it is not a TP/SL order of ``margin`` and the market."""
+        """A listed item (open or finished) as a ccxt order; None when it is not a TP/SL order of
+        ``margin`` and the market."""
 
     # cancel all
     def cancel_all_call(self, market: Json, margin: str, side: str | None, params: Json) -> Call | None:

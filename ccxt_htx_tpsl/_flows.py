@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError
+from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, OrderNotFound
 
 from . import _endpoints, _errors, _families, _validate, protocol
 from ._core import TpslCoreMixin, has_retry_loop, logger, method_name
@@ -58,6 +58,8 @@ CREATE_KEYS = ('contract_code', 'direction', 'volume', 'side', 'type', 'margin_m
                'sl_trigger_price', 'tp_order_price', 'sl_order_price', 'tp_order_price_type', 'sl_order_price_type',
                'tp_type', 'sl_type', 'algo_client_order_id', 'pair', 'contract_type', 'reduce_only')
 LIST_KEYS = ('contract_code', 'page_index', 'page_size', 'from', 'limit', 'direct', 'pair', 'contract_type')
+HISTORY_KEYS = (*LIST_KEYS, 'status', 'states', 'state', 'create_date', 'sort_by', 'start_time', 'margin_mode')
+HISTORY_ACTIONS = {'closed': 'fetchClosed', 'canceled': 'fetchCanceled'}
 CANCEL_ALL_KEYS = ('contract_code', 'direction', 'pair', 'contract_type')
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
 POSITION_SIDES = ('long', 'short', 'both')
@@ -113,6 +115,24 @@ class Refused(Generic[W]):
     work: W
     error: BaseError
 
+
+@dataclass(frozen=True)
+class Query:
+    """What a listing asks HTX for: the open list, or finished orders (history) of a status, since a time."""
+
+    history: bool = False
+    status: str | None = None  # history: 'closed', 'canceled', or None for both
+    since: int | None = None  # history: the earliest creation time, ms
+    want: frozenset[str] | None = None  # stop paging once every one of these ids was seen
+    enough: int | None = None  # stop paging once this many orders were read (pages come newest first)
+
+    def satisfied(self, orders: dict[str, Any]) -> bool:
+        if self.want is not None and self.want <= orders.keys():
+            return True
+        return self.enough is not None and len(orders) >= self.enough
+
+
+OPEN = Query()
 
 Unsent = Callable[[Json, BaseError], BaseError]
 """What a method raises when the family could not be chosen (nothing of the call was sent)."""
@@ -179,10 +199,10 @@ class TpslFlowsMixin(TpslCoreMixin):
     # -- the prelude every method shares ---------------------------------------------------------
 
     def _tpsl_draft(self, action: str, margin: str, symbol: Any, params: Any, forbidden: tuple[str, ...],
-                    create: bool = False) -> Draft:
+                    create: bool = False, one: bool = False) -> Draft:
         """Validate what needs no market: symbol, params (a copy), route, options. A create refuses
         retry options (it is never re-sent) and takes its retry (for the family question) from options."""
-        method = method_name(action, margin)
+        method = method_name(action, margin, one)
         where = f'{self.id} {method}()'
         if create and isinstance(params, dict):
             for name in RETRY_OPTIONS:
@@ -522,56 +542,102 @@ class TpslFlowsMixin(TpslCoreMixin):
                                htx_reply=None if unknown else _errors.htx_reply(first))
         return self._tpsl_scrub(error)
 
-    # -- list --------------------------------------------------------------------------------
+    # -- list, history, fetch by id ---------------------------------------------------------
 
     def _flow_list(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str) -> Flow[list[Any]]:
         draft = self._tpsl_draft('fetchOpen', margin, symbol, params, LIST_KEYS)
-        if since is not None:
-            since = int(_validate.non_negative(since, 'since', draft.where, integer=True))
-        if limit is not None:
-            limit = int(_validate.non_negative(limit, 'limit', draft.where, integer=True))
+        since, limit = self._tpsl_since_limit(draft, since, limit)
         job = yield from self._flow_job(draft)
-        orders = yield from self._flow_listed(job)
+        orders = yield from self._flow_listed(job, OPEN)
+        return self._tpsl_since_limit_filter(orders, since, limit, tail=False)
+
+    def _flow_history(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str,
+                      status: str) -> Flow[list[Any]]:
+        """Finished TP/SL orders of ``status`` ('closed': fired; 'canceled': cancelled, or fired and
+        refused), oldest first; with ``limit`` and no ``since``, the newest ``limit`` of them."""
+        draft = self._tpsl_draft(HISTORY_ACTIONS[status], margin, symbol, params, HISTORY_KEYS)
+        since, limit = self._tpsl_since_limit(draft, since, limit)
+        job = yield from self._flow_job(draft)
+        query = Query(history=True, status=status, since=since, enough=limit if since is None else None)
+        orders = [o for o in (yield from self._flow_listed(job, query)) if o['status'] == status]
+        return self._tpsl_since_limit_filter(orders, since, limit, tail=since is None)
+
+    def _flow_fetch_one(self, order_id: Any, symbol: Any, params: Any, margin: str) -> Flow[Any]:
+        """One TP/SL order by id: in the open list, else in history; ``OrderNotFound`` when HTX shows it nowhere."""
+        where = f"{self.id} {method_name('fetch', margin, one=True)}()"
+        if order_id is None:
+            raise ArgumentsRequired(where + ' requires an order id')
+        wanted = _validate.order_id(order_id, 0, where)
+        draft = self._tpsl_draft('fetch', margin, symbol, params, HISTORY_KEYS, one=True)
+        job = yield from self._flow_job(draft)
+        found = yield from self._flow_find(job, [wanted], None)
+        if wanted not in found:
+            raise OrderNotFound(f'{where} HTX shows no {margin} TP/SL order {wanted} of {job.market["symbol"]}, open '
+                                f'or finished (history reaches back {protocol.CLASSIC_HISTORY_MAX_DAYS} days on '
+                                'the classic API)')
+        return found[wanted]
+
+    def _flow_find(self, job: Job, ids: list[str], since: int | None) -> Flow[dict[str, Any]]:
+        """The orders of ``ids`` HTX shows: the open list first, then history (since ``since``); paging
+        stops once every id was seen. An id HTX shows nowhere is absent from the result."""
+        wanted = frozenset(ids)
+        found = {o['id']: o for o in (yield from self._flow_listed(job, Query(want=wanted))) if o['id'] in wanted}
+        if len(found) < len(wanted):
+            missing = wanted - set(found)
+            finished = yield from self._flow_listed(job, Query(history=True, since=since, want=missing))
+            found.update({o['id']: o for o in finished if o['id'] in missing})
+        return found
+
+    def _tpsl_since_limit(self, draft: Draft, since: Any, limit: Any) -> tuple[int | None, int | None]:
+        """``since`` (ms) and ``limit`` validated: whole numbers >= 0, or None."""
+        checked = [None if v is None else int(_validate.non_negative(v, name, draft.where, integer=True))
+                   for name, v in (('since', since), ('limit', limit))]
+        return checked[0], checked[1]
+
+    def _tpsl_since_limit_filter(self, orders: list[Any], since: int | None, limit: int | None,
+                                 tail: bool) -> list[Any]:
         orders.sort(key=lambda o: (o['timestamp'] is None, o['timestamp'] or 0))
-        result: list[Any] = self.filter_by_since_limit(orders, since, limit)
+        result: list[Any] = self.filter_by_since_limit(orders, since, limit, 'timestamp', tail)
         return result
 
-    def _flow_listed(self, job: Job) -> Flow[list[Any]]:
-        """Every open TP/SL order of the job's margin and market, each id once (pages can overlap:
-        an order placed while paging shifts the classic pages; v5's ``from`` may be inclusive)."""
-        results, refused = yield from self._flow_switching(job, None, self._step_pages)
+    def _flow_listed(self, job: Job, query: Query) -> Flow[list[Any]]:
+        """The TP/SL orders of the job's margin and market a listing shows (open, or finished), each id
+        once (pages can overlap: an order placed while paging shifts the classic pages; v5's ``from``
+        may be inclusive)."""
+        results, refused = yield from self._flow_switching(job, query, self._step_pages)
         if refused is not None:
             raise refused.error
-        used, raw = results[-1]
-        orders: dict[str, Any] = {}
-        for item in raw:
-            order = used.family.listed_order(self, item, used.market, used.margin)
-            if order is not None:
-                orders.setdefault(order['id'], order)
-        return list(orders.values())
+        return list(results[-1][1].values())
 
-    def _step_pages(self, job: Job, _: None) -> Flow[Tried[list[Any], None]]:
-        """Every page of open TP/SL orders on the job's family (raw items); a refusal of the first
-        page for the wrong family is handed back to switch.
+    def _step_pages(self, job: Job, query: Query) -> Flow[Tried[dict[str, Any], Query]]:
+        """Every page of the listing on the job's family, as orders by id; a refusal of the first
+        page for the wrong family is handed back to switch. Paging ends early once the query has
+        what it wants (every id it looks for, or ``enough`` orders, newest first).
 
         Bounded by a request count (``family.max_pages``) and by progress: a page cursor seen
         before raises ``BadResponse``.
         """
         family = job.family
-        raw: list[Any] = []
+        orders: dict[str, Any] = {}
         cursor: Any = None
         seen: set[Any] = set()
         for _page in range(family.max_pages):
-            call = family.list_call(job.market, job.margin, cursor, job.params)
+            if query.history:
+                call = family.history_call(job.market, job.margin, cursor, job.params, query.since, query.status)
+            else:
+                call = family.list_call(job.market, job.margin, cursor, job.params)
             last = (yield Send((call,), job.retry))[0][-1]
             if last.error is not None:
                 if last.wrong_family and cursor is None:
-                    return Tried(raw, None, last)
+                    return Tried(orders, query, last)
                 raise last.error
             page = family.list_page(self, last.reply, cursor, call.body)
-            raw += page.items
-            if page.cursor is None:
-                return Tried(raw, None)
+            for item in page.items:
+                order = family.listed_order(self, item, job.market, job.margin)
+                if order is not None:
+                    orders.setdefault(order['id'], order)
+            if page.cursor is None or query.satisfied(orders):
+                return Tried(orders, query)
             if page.cursor in seen:
                 raise BadResponse(f'{job.where} paging makes no progress: page {page.cursor!r:.40} again')
             seen.add(page.cursor)
@@ -593,7 +659,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         if replied is not None:
             return replied
         # every listed order, whatever state it shows: it is in the open list, and HTX decides
-        listed = [o for o in (yield from self._flow_listed(used)) if side is None or o['side'] == side]
+        listed = [o for o in (yield from self._flow_listed(used, OPEN)) if side is None or o['side'] == side]
         if not listed:  # HTX listed none: nothing to cancel
             return []
         cancelled = yield from self._flow_cancel_report(used, [o['id'] for o in listed])

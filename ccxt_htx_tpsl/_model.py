@@ -12,6 +12,7 @@ for each call of the step, the list of its attempts (``[]`` for :class:`LoadMark
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
@@ -188,6 +189,11 @@ class Page:
 # also fail to format anything beyond year 9999)
 MIN_TIMESTAMP: Final = 1_230_940_800_000
 MAX_TIMESTAMP: Final = 2_147_483_647_999
+
+
+def now_ms() -> int:
+    """The local wall clock in ms (what HTX's times are compared with)."""
+    return int(time.time() * 1000)
 
 
 def safe_timestamp(value: Any) -> int | None:

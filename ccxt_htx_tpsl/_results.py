@@ -17,32 +17,56 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-class Outcome(NamedTuple):
-    """HTX's code and message for one order of a cancel (``code`` None: cancelled, or no answer)."""
-
+class _CodeMessage(NamedTuple):
     code: str | None
     message: str | None
 
 
+class Outcome(_CodeMessage):
+    """HTX's code and message for one order (``code`` None: cancelled or fine, or no answer): a
+    ``(code, message)`` pair. Also, as attributes outside the pair: ``placed``, the id of the order
+    a fired TP/SL placed (from history and fetch by id), else None."""
+
+    placed: str | None
+
+    def __new__(cls, code: str | None, message: str | None, placed: str | None = None) -> Outcome:
+        self = super().__new__(cls, code, message)
+        self.placed = placed
+        return self
+
+    def __repr__(self) -> str:
+        extra = f', placed={self.placed!r}' if self.placed is not None else ''
+        return f'Outcome(code={self.code!r}, message={self.message!r}{extra})'
+
+
 def outcome(order: dict[str, Any]) -> Outcome:
-    """HTX's per-id code and message of an order a cancel returned, on either API family.
+    """HTX's per-id code and message of an order, on either API family.
 
     ``order['info']`` is HTX's own item, in its family's spelling: classic ``err_code`` /
     ``err_msg``, v5 ``code`` / ``message`` (200 meaning cancelled). This reads both. For an id
     whose request HTX refused as a whole, it is that refusal's code; for an id with no answer
-    from HTX (``status`` None, ``code`` None) the message says what went wrong.
+    from HTX (``status`` None, ``code`` None) the message says what went wrong. For a finished
+    TP/SL from history: a fired one that HTX could not place carries its ``fail_code`` /
+    ``fail_reason`` (classic doc; the v5 spelling is unconfirmed, read the same), and a fired one
+    the id of the order it placed (``relation_order_id``).
     """
     info = order.get('info') if isinstance(order, dict) else None
     if not isinstance(info, dict):
         return Outcome(None, None)
     if 'err_code' in info or 'err_msg' in info:
         code, message = info.get('err_code'), info.get('err_msg')
+    elif info.get('fail_code') is not None or info.get('fail_reason') is not None:
+        code, message = info.get('fail_code'), info.get('fail_reason')
     else:
         code, message = info.get('code'), info.get('message')
     code = protocol.code_of(code)
+    placed = info.get('relation_order_id')
+    placed = str(placed) if isinstance(placed, str | int) and not isinstance(placed, bool) else None
+    if placed in (protocol.NO_ORDER_PLACED, '', '0'):
+        placed = None
     if code == protocol.OK_CODE:
-        return Outcome(None, None)
-    return Outcome(code, None if message is None else str(message))
+        return Outcome(None, None, placed)
+    return Outcome(code, None if message is None else str(message), placed)
 
 
 class TpslResultsMixin(_Base):

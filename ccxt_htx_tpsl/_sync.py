@@ -137,6 +137,100 @@ class htx(TpslFlowsMixin, ccxt.htx):
         """
         return self._tpsl_run(self._flow_list(symbol, since, limit, params, 'cross'))
 
+    def fetch_isolated_tpsl_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """
+        fetch one isolated-margin TP/SL order by id, open or finished: waiting ('open'), fired ('closed'),
+        cancelled or fired but not placed ('canceled'); ``OrderNotFound`` when HTX shows it nowhere
+
+        HTX: (the open list, then the history: POST /linear-swap-api/v1/swap_tpsl_hisorders,
+        GET /v5/algo/order/history)
+
+        :param str|int id: the order id (classic ``order_id_str``, v5 ``algo_id``)
+        :param str symbol: unified symbol or contract code of a USDT-margined perpetual
+        :param dict [params]: HTX fields; 'route' as for the cancels
+        :returns dict: an `order structure <https://docs.ccxt.com/?id=order-structure>`;
+            ``ccxt_htx_tpsl.outcome(order)`` gives a fired order's placed order id (``.placed``) or the code
+            HTX could not place it with
+        """
+        return self._tpsl_run(self._flow_fetch_one(id, symbol, params, 'isolated'))
+
+    def fetch_cross_tpsl_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """
+        fetch one cross-margin TP/SL order by id, open or finished; see :meth:`fetch_isolated_tpsl_order`
+
+        :param str|int id: the order id
+        :param str symbol: unified symbol or contract code of a USDT-margined contract with cross margin
+        :param dict [params]: HTX fields and 'route'
+        :returns dict: an `order structure <https://docs.ccxt.com/?id=order-structure>`
+        """
+        return self._tpsl_run(self._flow_fetch_one(id, symbol, params, 'cross'))
+
+    def fetch_closed_isolated_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """
+        fetch the isolated-margin TP/SL orders of a contract that fired (status 'closed'), oldest first
+
+        HTX: (POST /linear-swap-api/v1/swap_tpsl_hisorders, GET /v5/algo/order/history)
+
+        :param str symbol: unified symbol or contract code of a USDT-margined perpetual
+        :param int [since]: earliest creation time in ms (classic history reaches back 90 days)
+        :param int [limit]: the most orders to return; without ``since``, the newest ones
+        :param dict [params]: HTX fields; 'route' as for the cancels
+        :returns dict[]: a list of `order structures <https://docs.ccxt.com/?id=order-structure>`
+        """
+        return self._tpsl_run(self._flow_history(symbol, since, limit, params, 'isolated', 'closed'))
+
+    def fetch_closed_cross_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """
+        fetch the cross-margin TP/SL orders of a contract that fired; see :meth:`fetch_closed_isolated_tpsl_orders`
+
+        :param str symbol: unified symbol or contract code of a USDT-margined contract with cross margin
+        :param int [since]: earliest creation time in ms
+        :param int [limit]: the most orders to return
+        :param dict [params]: HTX fields and 'route'
+        :returns dict[]: a list of `order structures <https://docs.ccxt.com/?id=order-structure>`
+        """
+        return self._tpsl_run(self._flow_history(symbol, since, limit, params, 'cross', 'closed'))
+
+    def fetch_canceled_isolated_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """
+        fetch the isolated-margin TP/SL orders of a contract that were cancelled, or fired but could not be
+        placed (status 'canceled'; ``ccxt_htx_tpsl.outcome(order)`` gives HTX's fail code), oldest first
+
+        HTX: (POST /linear-swap-api/v1/swap_tpsl_hisorders, GET /v5/algo/order/history)
+
+        :param str symbol: unified symbol or contract code of a USDT-margined perpetual
+        :param int [since]: earliest creation time in ms (classic history reaches back 90 days)
+        :param int [limit]: the most orders to return; without ``since``, the newest ones
+        :param dict [params]: HTX fields; 'route' as for the cancels
+        :returns dict[]: a list of `order structures <https://docs.ccxt.com/?id=order-structure>`
+        """
+        return self._tpsl_run(self._flow_history(symbol, since, limit, params, 'isolated', 'canceled'))
+
+    def fetch_canceled_cross_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """
+        fetch the cross-margin TP/SL orders of a contract that were cancelled; see
+        :meth:`fetch_canceled_isolated_tpsl_orders`
+
+        :param str symbol: unified symbol or contract code of a USDT-margined contract with cross margin
+        :param int [since]: earliest creation time in ms
+        :param int [limit]: the most orders to return
+        :param dict [params]: HTX fields and 'route'
+        :returns dict[]: a list of `order structures <https://docs.ccxt.com/?id=order-structure>`
+        """
+        return self._tpsl_run(self._flow_history(symbol, since, limit, params, 'cross', 'canceled'))
+
     def cancel_all_isolated_tpsl_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> list[Any]:
         """
         cancel every open isolated-margin TP/SL order of a contract, or of one side

@@ -134,6 +134,22 @@ class V5:
             query.update(params)
         return Call(endpoint.attr, endpoint.key, query)
 
+    def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
+                     status: str | None) -> Call:
+        # SDK readings (no request published): contract_code, margin_mode, states, start_time, from,
+        # limit, direct; ccxt sends limit, margin_mode, contract_code, type and states (htx-protocol.md)
+        endpoint = _endpoints.V5_HISTORY
+        query: Json = {'contract_code': market['id'], 'margin_mode': margin,
+                       'states': protocol.V5_HISTORY_STATES[status], 'limit': protocol.V5_PAGE_LIMIT}
+        if since is not None:
+            query['start_time'] = since
+        if cursor is not None:
+            query['from'] = cursor
+            query['direct'] = 'next'
+        if params:
+            query.update(params)
+        return Call(endpoint.attr, endpoint.key, query)
+
     def list_page(self, ex: Host, reply: Any, cursor: Any, request: Any) -> Page:
         # {"code": 200, "message": "Success", "data": [{"id": "162173672", "algo_id": "...", ...}]}:
         # a bare list, no total and no cursor; the next page starts after the last item's id

@@ -71,6 +71,42 @@ class AsyncTpslMixin(TpslFlowsMixin):
         """Every open cross TP/SL order of a contract, all pages (see the sync method)."""
         return await self._tpsl_run(self._flow_list(symbol, since, limit, params, 'cross'))
 
+    async def fetch_isolated_tpsl_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """One isolated TP/SL order by id, open or finished (see the sync method)."""
+        return await self._tpsl_run(self._flow_fetch_one(id, symbol, params, 'isolated'))
+
+    async def fetch_cross_tpsl_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """One cross TP/SL order by id, open or finished (see the sync method)."""
+        return await self._tpsl_run(self._flow_fetch_one(id, symbol, params, 'cross'))
+
+    async def fetch_closed_isolated_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """The isolated TP/SL orders of a contract that fired (see the sync method)."""
+        return await self._tpsl_run(self._flow_history(symbol, since, limit, params, 'isolated', 'closed'))
+
+    async def fetch_closed_cross_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """The cross TP/SL orders of a contract that fired (see the sync method)."""
+        return await self._tpsl_run(self._flow_history(symbol, since, limit, params, 'cross', 'closed'))
+
+    async def fetch_canceled_isolated_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """The isolated TP/SL orders of a contract that were cancelled or not placed (see the sync method)."""
+        return await self._tpsl_run(self._flow_history(symbol, since, limit, params, 'isolated', 'canceled'))
+
+    async def fetch_canceled_cross_tpsl_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None,
+        params: dict[str, Any] = {},
+    ) -> list[Any]:
+        """The cross TP/SL orders of a contract that were cancelled or not placed (see the sync method)."""
+        return await self._tpsl_run(self._flow_history(symbol, since, limit, params, 'cross', 'canceled'))
+
     async def cancel_all_isolated_tpsl_orders(
         self, symbol: str | None = None, params: dict[str, Any] = {}
     ) -> list[Any]:

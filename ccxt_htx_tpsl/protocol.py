@@ -40,7 +40,8 @@ CLASSIC_MAX_CANCEL_IDS: Final = 10
 CLASSIC_PAGE_SIZE: Final = 50
 """doc: the largest ``page_size`` of ``swap_tpsl_openorders``."""
 CLASSIC_TPSL_RATE: Final = (5, 1000)
-"""doc: 5 requests per second for each classic TP/SL endpoint (cancel, cancel-all, create, open orders)."""
+"""doc: 5 requests per second for each classic TP/SL endpoint (cancel, cancel-all, create, open orders);
+assumed the same for the history endpoints (unconfirmed: their pages say nothing of it)."""
 UID_TRADE_RATE: Final = (72, 3000)
 """doc: 72 trade requests per 3 s per UID, shared by every API key of the account."""
 UID_READ_RATE: Final = (72, 3000)
@@ -54,6 +55,23 @@ V5_MAX_PAGES: Final = 100
 """Ours: a listing stops with ``BadResponse`` after this many pages (10,000 orders at the largest limit)."""
 CLASSIC_MAX_PAGES: Final = 200
 """Ours: a classic listing stops with ``BadResponse`` after this many pages (10,000 orders)."""
+
+# history (finished TP/SL orders)
+CLASSIC_HISTORY_ALL: Final = '0'
+"""doc: ``swap_tpsl_hisorders`` ``status`` 0 asks for every finished state (else comma-joined codes, e.g. 4,5,6,11)."""
+CLASSIC_HISTORY_MAX_DAYS: Final = 90
+"""doc: ``create_date``, the days of history asked for, is at most 90."""
+CLASSIC_HISTORY_PAGE_SIZE: Final = 50
+"""doc: the largest ``page_size`` of ``swap_tpsl_hisorders`` (default 20)."""
+V5_HISTORY_STATES: Final[dict[str | None, str]] = {
+    'closed': 'effective',  # ccxt sends states=effective for closed algo orders (SDK reading)
+    'canceled': 'canceled,failed',
+    None: 'canceled,effective,failed',
+}
+"""SDK: ``GET /v5/algo/order/history`` ``states``, comma-joined (unconfirmed: HTX.Net sends ``state``; a
+single state is what ccxt sends). Key: the ccxt status asked for (None: every finished order)."""
+NO_ORDER_PLACED: Final = '-1'
+"""doc (history example): ``relation_order_id`` of a TP/SL that never fired, i.e. placed no order."""
 
 # -- codes -------------------------------------------------------------------------------------
 

@@ -53,11 +53,14 @@ CREATE = CLASSIC + 'swap_tpsl_order'
 CROSS_CREATE = CLASSIC + 'swap_cross_tpsl_order'
 OPEN_ORDERS = CLASSIC + 'swap_tpsl_openorders'
 CROSS_OPEN_ORDERS = CLASSIC + 'swap_cross_tpsl_openorders'
+HISTORY = CLASSIC + 'swap_tpsl_hisorders'
+CROSS_HISTORY = CLASSIC + 'swap_cross_tpsl_hisorders'
 V5_CREATE = '/v5/algo/order'
 V5_OPEN_ORDERS = '/v5/algo/order/opens'
 V5_CANCEL = '/v5/algo/cancel_orders'
+V5_HISTORY = '/v5/algo/order/history'
 TPSL_PATHS = frozenset({CANCEL, CROSS_CANCEL, CANCEL_ALL, CROSS_CANCEL_ALL, CREATE, CROSS_CREATE, OPEN_ORDERS,
-                        CROSS_OPEN_ORDERS, V5_CREATE, V5_OPEN_ORDERS, V5_CANCEL})
+                        CROSS_OPEN_ORDERS, HISTORY, CROSS_HISTORY, V5_CREATE, V5_OPEN_ORDERS, V5_CANCEL, V5_HISTORY})
 """Every private TP/SL endpoint (asset_mode excluded)."""
 
 API_KEY = 'hostileK-ey000000-4e5f6a7b-0c1d2'
@@ -424,6 +427,9 @@ def _defaults(server: HostileServer) -> dict[str, Action]:
         CROSS_CREATE: reply(created),
         OPEN_ORDERS: no_open_orders,
         CROSS_OPEN_ORDERS: no_open_orders,
+        HISTORY: no_open_orders,  # the same envelope and paging (doc example)
+        CROSS_HISTORY: no_open_orders,
+        V5_HISTORY: reply(v5_ok([])),
         V5_CREATE: reply(lambda record: v5_ok([{'algo_id': new_id(), 'algo_client_order_id': None}])),
         V5_OPEN_ORDERS: reply(v5_ok([])),
         V5_CANCEL: reply(lambda record: v5_cancel_reply((i, 200, 'Success') for i in record.order_ids())),

@@ -31,8 +31,6 @@ SYMBOL = 'BTC/USDT:USDT'
 
 NOT_CONSUMED = {
     'v5-algo-detail-tp': 'GET /v5/algo/order (one order by id): never called; open orders come from /opens',
-    'v5-algo-history-tp-canceled': 'GET /v5/algo/order/history: never called (no history method)',
-    'v5-algo-history-tp-states-canceled': 'GET /v5/algo/order/history: never called (no history method)',
     'v5-trade-order-attached-tpsl-ok': 'POST /v5/trade/order: a regular order with attached TP/SL, ccxt\'s own',
     'v5-trade-cancel-order-ok': 'POST /v5/trade/cancel_order: regular orders, ccxt\'s own',
     'v5-trade-cancel-batch-ok': 'POST /v5/trade/cancel_batch_orders: regular orders, ccxt\'s own',
@@ -40,8 +38,6 @@ NOT_CONSUMED = {
     'v5-asset-mode-set-doc': 'POST /v5/account/asset_mode: this package never changes an account',
     'v5-trade-cancel-batch-doc': 'POST /v5/trade/cancel_batch_orders: regular orders, ccxt\'s own',
     'v5-trade-order-tpsl-doc': 'POST /v5/trade/order: a regular order with attached TP/SL, ccxt\'s own',
-    'v1-tpsl-hisorders-isolated-doc': 'POST swap_tpsl_hisorders: never called yet (no history method)',
-    'v1-tpsl-hisorders-cross-doc': 'POST swap_cross_tpsl_hisorders: never called yet (no history method)',
 }
 
 Check = Callable[[Any, hostile.HostileServer, Run, Any], None]
@@ -97,6 +93,24 @@ def _v5_opens(exchange: Any, server: hostile.HostileServer, run: Run, reply: Any
 def _v5_opens_trailing(exchange: Any, server: hostile.HostileServer, run: Run, reply: Any) -> None:
     server.default(hostile.V5_OPEN_ORDERS, hostile.reply(reply))
     assert run(exchange.fetch_open_cross_tpsl_orders(SYMBOL)) == []  # a trailing stop is not a TP/SL order
+
+
+@check('v5-algo-history-tp-canceled', assets_mode=1)
+@check('v5-algo-history-tp-states-canceled', assets_mode=1)
+def _v5_history(exchange: Any, server: hostile.HostileServer, run: Run, reply: Any) -> None:
+    server.default(hostile.V5_HISTORY, hostile.reply(reply))
+    [order] = run(exchange.fetch_canceled_cross_tpsl_orders(SYMBOL))  # the vector's order is cross
+    assert (order['id'], order['status'], order['takeProfitPrice'], order['lastUpdateTimestamp']) == (
+        '1513832307038027776', 'canceled', 101000, 1780967772476)
+    assert ccxt_htx_tpsl.outcome(order) == (None, None) and ccxt_htx_tpsl.outcome(order).placed is None
+    assert_ccxt_orders(exchange, [order], SYMBOL)
+    query = server.requests_to(hostile.V5_HISTORY)[0].params
+    assert (query['contract_code'], query['margin_mode'], query['states']) == ('BTC-USDT', 'cross', 'canceled,failed')
+    assert run(exchange.fetch_closed_cross_tpsl_orders(SYMBOL)) == []  # cancelled, not fired
+    # fetch by id: not in the open list, found in history
+    assert run(exchange.fetch_cross_tpsl_order('1513832307038027776', SYMBOL))['status'] == 'canceled'
+    with pytest.raises(ccxt.OrderNotFound):
+        run(exchange.fetch_isolated_tpsl_order('1513832307038027776', SYMBOL))  # not an isolated order
 
 
 @check('v3-unified-4007')
@@ -229,6 +243,31 @@ def _classic_opens_doc(exchange: Any, server: hostile.HostileServer, run: Run, r
     assert (order['id'], order['side'], order['takeProfitPrice'], order['status']) == (
         '795715396674895872', 'buy', 27000, 'open')
     assert_ccxt_orders(exchange, [order], SYMBOL)
+
+
+@check('v1-tpsl-hisorders-isolated-doc')
+def _classic_history_doc(exchange: Any, server: hostile.HostileServer, run: Run, reply: Any) -> None:
+    # the doc's example says page 1 of 17: served once, then an empty last page
+    server.script(hostile.HISTORY, hostile.reply(reply), hostile.reply(hostile.open_orders_page([], 2, 2)))
+    [order] = run(exchange.fetch_canceled_isolated_tpsl_orders(SYMBOL))
+    assert (order['id'], order['status'], order['side'], order['stopLossPrice'], order['timestamp']) == (
+        '795714964661583873', 'canceled', 'sell', 29000, 1609754831244)  # order_id_str, not the rounded number
+    assert ccxt_htx_tpsl.outcome(order) == (None, None) and ccxt_htx_tpsl.outcome(order).placed is None
+    assert_ccxt_orders(exchange, [order], SYMBOL)
+    first = server.requests_to(hostile.HISTORY)[0].json
+    assert {k: first[k] for k in ('contract_code', 'status', 'create_date', 'page_index', 'page_size', 'sort_by')} == {
+        'contract_code': 'BTC-USDT', 'status': '0', 'create_date': 90, 'page_index': 1, 'page_size': 50,
+        'sort_by': 'created_at'}
+
+
+@check('v1-tpsl-hisorders-cross-doc')
+def _classic_cross_history_doc(exchange: Any, server: hostile.HostileServer, run: Run, reply: Any) -> None:
+    server.default(hostile.CROSS_HISTORY, hostile.reply(reply))
+    assert run(exchange.fetch_canceled_cross_tpsl_orders(SYMBOL)) == []  # its order is of BTC-USDT-211210
+    market = dict(exchange.market(SYMBOL), id='BTC-USDT-211210', symbol='BTC/USDT:USDT-211210')
+    [order] = [CLASSIC.listed_order(exchange, item, market, 'cross') for item in reply['data']['orders']]
+    assert order is not None and (order['id'], order['status'], order['takeProfitPrice']) == (
+        '918816985859559424', 'canceled', 50000)
 
 
 @check('v1-tpsl-openorders-cross-doc')
