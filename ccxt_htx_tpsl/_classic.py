@@ -135,7 +135,7 @@ class Classic:
         return Call(endpoint.attr, endpoint.key, body)
 
     def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
-                     status: str | None) -> Call:
+                     status: str | None, recent: bool = False) -> Call:
         # doc example: {"contract_code": "BTC-USDT", "status": 0, "create_date": 30, "page_index": 1,
         #   "page_size": 50, "sort_by": "created_at"}; every finished state, filtered by the flow
         endpoint = _endpoints.CLASSIC_HISTORY[margin]
@@ -144,7 +144,7 @@ class Classic:
             days = min(days, max(1, -(-(now_ms() - since) // 86_400_000)))  # whole days back to since
         body: Json = {'contract_code': market['id'], 'status': protocol.CLASSIC_HISTORY_ALL, 'create_date': days,
                       'page_index': cursor or 1, 'page_size': protocol.CLASSIC_HISTORY_PAGE_SIZE,
-                      'sort_by': 'created_at'}
+                      'sort_by': 'update_time' if recent else 'created_at'}
         if params:
             body.update(params)
         return Call(endpoint.attr, endpoint.key, body)

@@ -75,10 +75,11 @@ class Family(Protocol):
         """One page's items and the next cursor; ``BadResponse`` if unreadable or paging stalls."""
 
     def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
-                     status: str | None) -> Call:
+                     status: str | None, recent: bool = False) -> Call:
         """The request for one page of finished TP/SL orders (``status``: 'closed', 'canceled' or None
-        for both; ``since``: the earliest creation time in ms, or None). Its pages read as the open
-        listing's (``list_page``, ``listed_order``)."""
+        for both; ``since``: the earliest creation time in ms, or None; ``recent``: the most recently
+        updated first, where the family can ask). Its pages read as the open listing's (``list_page``,
+        ``listed_order``)."""
 
     def listed_order(self, host: Host, item: Any, market: Json, margin: str) -> Json | None:
         """A listed item (open or finished) as a ccxt order; None when it is not a TP/SL order of

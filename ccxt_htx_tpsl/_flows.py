@@ -36,6 +36,7 @@ from ._core import TpslCoreMixin, has_retry_loop, logger, method_name
 from ._family import Family
 from ._model import (
     LOAD_MARKETS,
+    RECONCILED,
     Attempt,
     Call,
     CreateSpec,
@@ -64,6 +65,8 @@ CANCEL_ALL_KEYS = ('contract_code', 'direction', 'pair', 'contract_type')
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
 POSITION_SIDES = ('long', 'short', 'both')
 SWITCHED = 'switched'  # a route value inside a flow: already moved to the other family once
+RECONCILE_REQUESTS = 3
+"""At most this many requests ask HTX about the ids of one lost reply (the open list, then the history)."""
 LEG_NAMES = {'tp': 'take-profit', 'sl': 'stop-loss'}
 
 W = TypeVar('W')  # the work a family step is given: ids, legs, or nothing (a listing)
@@ -125,6 +128,8 @@ class Query:
     since: int | None = None  # history: the earliest creation time, ms
     want: frozenset[str] | None = None  # stop paging once every one of these ids was seen
     enough: int | None = None  # stop paging once this many orders were read (pages come newest first)
+    pages: int | None = None  # stop (without an error) after this many pages: a bounded lookup
+    recent: bool = False  # history: the most recently updated first, where the family can ask for it
 
     def satisfied(self, orders: dict[str, Any]) -> bool:
         if self.want is not None and self.want <= orders.keys():
@@ -135,6 +140,8 @@ class Query:
 OPEN = Query()
 
 Unsent = Callable[[Json, BaseError], BaseError]
+CancelResult = tuple[dict[str, IdResult], list[tuple[list[str], Attempt]], int]
+"""What a cancel step did on one family: each id's outcome, the failed requests with their ids, requests sent."""
 """What a method raises when the family could not be chosen (nothing of the call was sent)."""
 
 
@@ -305,6 +312,8 @@ class TpslFlowsMixin(TpslCoreMixin):
             lost = Attempt(error=error)
             outcomes: dict[str, IdResult] = {}
             self._tpsl_failed_chunk(_families.FAMILIES[protocol.CLASSIC], order_ids, lost, False, outcomes)
+            for result in outcomes.values():
+                result.lost = False  # nothing was sent: as it was, which no one asked HTX
             return self._tpsl_failure(draft.method, [lost], 1, self._tpsl_outcome_orders(market, order_ids, outcomes))
 
         job = yield from self._flow_job(draft, unsent)
@@ -312,26 +321,52 @@ class TpslFlowsMixin(TpslCoreMixin):
         return cancelled
 
     def _flow_cancel_report(self, job: Job, ids: list[str]) -> Flow[list[Any]]:
-        """Cancel ``ids``: one order structure per id, or the first failure raised with all of them."""
+        """Cancel ``ids``: one order structure per id, or the first failure raised with all of them.
+
+        Before answering, every id whose reply was lost is looked up on HTX (:meth:`_flow_reconcile`);
+        a failed request all of whose ids HTX then shows cancelled or fired is no longer a failure."""
         outcomes: dict[str, IdResult] = {}
-        failures: list[Attempt] = []
+        failures: list[tuple[list[str], Attempt]] = []
         sent = 0
         results, refused = yield from self._flow_switching(job, ids, self._step_cancel)
-        for _, (found, failed, requests) in results:
+        for used, (found, failed, requests) in results:
             outcomes.update(found)
             failures += failed
             sent += requests
+            lost = [i for i in found if found[i].lost]
+            if lost and self._tpsl_reconciling():
+                yield from self._flow_reconcile(used, lost, outcomes, requests=len(failed) or 1)
         if refused is not None:  # NotSupported, carrying HTX's refusal: its code and message for each id
             failure = _errors.classify(refused.error)
-            failures.append(failure)
+            failures.append((refused.work, failure))
             self._tpsl_failed_chunk(results[-1][0].family, refused.work, failure, False, outcomes)
         orders = self._tpsl_outcome_orders(job.market, ids, outcomes)
-        if failures:
-            raise self._tpsl_failure(job.method, failures, sent, orders)
+        # a lost reply is no failure once HTX shows every one of its ids cancelled or fired
+        remaining = [f for chunk, f in failures
+                     if f.refused or any(outcomes[i].lost or outcomes[i].status == 'open' for i in chunk)]
+        if remaining:
+            raise self._tpsl_failure(job.method, remaining, sent, orders)
         return orders
 
-    def _step_cancel(self, job: Job, ids: list[str]) -> Flow[Tried[tuple[dict[str, IdResult], list[Attempt], int],
-                                                                   list[str]]]:
+    def _tpsl_reconciling(self) -> bool:
+        """``options['tpslReconcile']``: ask HTX about ids whose reply was lost (default True)."""
+        return self.options.get('tpslReconcile', True) is not False
+
+    def _flow_reconcile(self, job: Job, lost: list[str], outcomes: dict[str, IdResult], requests: int) -> Flow[None]:
+        """Ask HTX what became of ``lost`` ids (the open list, then the history, most recent updates
+        first), at most :data:`RECONCILE_REQUESTS` requests per lost reply. An id HTX shows takes the
+        state it shows (marked reconciled); an id it shows nowhere, or a lookup that fails, stays None."""
+        try:
+            found = yield from self._flow_find(job, lost, None, budget=RECONCILE_REQUESTS * requests)
+        except BaseError as error:
+            logger.warning('%s %s: asking HTX about %d ids whose reply was lost failed (%s: %s); their state stays '
+                           'unknown', self.id, job.method, len(lost), type(error).__name__, self._tpsl_scrub(error))
+            return
+        for order_id, order in found.items():
+            info = dict(order['info'], **{RECONCILED: True}) if isinstance(order['info'], dict) else order['info']
+            outcomes[order_id] = IdResult(order['status'], info)
+
+    def _step_cancel(self, job: Job, ids: list[str]) -> Flow[Tried[CancelResult, list[str]]]:
         """Cancel ``ids`` in requests of at most ``max_cancel_ids`` on the job's family:
         (outcomes, failures, requests sent), and the ids refused for the wrong family."""
         family = job.family
@@ -340,7 +375,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         calls = tuple(family.cancel_call(job.market, job.margin, chunk, job.params) for chunk in chunks)
         results = yield Send(calls, job.retry)
         outcomes: dict[str, IdResult] = {}
-        failures: list[Attempt] = []
+        failures: list[tuple[list[str], Attempt]] = []
         wrong: list[str] = []
         refusal: Attempt | None = None
         for chunk, attempts in zip(chunks, results, strict=True):
@@ -351,20 +386,24 @@ class TpslFlowsMixin(TpslCoreMixin):
                     wrong += chunk
                     refusal = refusal or last
                     continue
-                failures.append(last)
+                failures.append((chunk, last))
                 self._tpsl_failed_chunk(family, chunk, last, unknown_before, outcomes)
                 continue
             parsed = family.cancel_outcomes(self, chunk, last.reply)
             if parsed is None:
                 failure = _errors.classify(BadResponse(f'{self.id} {job.method}() unexpected reply: '
                                                        f'{last.reply!r:.300}'))
-                failures.append(failure)
+                failures.append((chunk, failure))
                 self._tpsl_failed_chunk(family, chunk, failure, True, outcomes)
                 continue
             for order_id in chunk:
                 found = parsed.get(order_id)
-                outcomes[order_id] = found if found is not None else IdResult(
-                    None, family.unknown_info(order_id, 'NotMentioned', 'HTX did not mention this id in its reply'))
+                if found is None:
+                    found = IdResult(None, family.unknown_info(order_id, 'NotMentioned',
+                                                               'HTX did not mention this id in its reply'), lost=True)
+                elif found.status is None and unknown_before:  # an earlier attempt may have done it
+                    found.lost = True
+                outcomes[order_id] = found
         return Tried((outcomes, failures, len(chunks)), wrong, refusal)
 
     def _tpsl_failed_chunk(self, family: Family, chunk: list[str], failure: Attempt, unknown_before: bool,
@@ -385,7 +424,7 @@ class TpslFlowsMixin(TpslCoreMixin):
             text = 'outcome unknown: an earlier attempt got no reply (it may have been carried out); then ' + text
         name = type(failure.error).__name__
         for order_id in chunk:
-            outcomes[order_id] = IdResult(None, family.unknown_info(order_id, name, text))
+            outcomes[order_id] = IdResult(None, family.unknown_info(order_id, name, text), lost=True)
 
     def _tpsl_failure(self, method: str, failures: list[Attempt], requests: int,
                       orders: list[dict[str, Any]]) -> BaseError:
@@ -577,14 +616,20 @@ class TpslFlowsMixin(TpslCoreMixin):
                                 'the classic API)')
         return found[wanted]
 
-    def _flow_find(self, job: Job, ids: list[str], since: int | None) -> Flow[dict[str, Any]]:
-        """The orders of ``ids`` HTX shows: the open list first, then history (since ``since``); paging
-        stops once every id was seen. An id HTX shows nowhere is absent from the result."""
+    def _flow_find(self, job: Job, ids: list[str], since: int | None,
+                   budget: int | None = None) -> Flow[dict[str, Any]]:
+        """The orders of ``ids`` HTX shows: the open list first, then history (since ``since``; the most
+        recently updated first); paging stops once every id was seen, or after ``budget`` requests in
+        all (None: no bound but the listings' own). An id HTX shows nowhere is absent from the result."""
         wanted = frozenset(ids)
-        found = {o['id']: o for o in (yield from self._flow_listed(job, Query(want=wanted))) if o['id'] in wanted}
-        if len(found) < len(wanted):
+        open_pages = None if budget is None else max(1, budget // 2)
+        found = {o['id']: o for o in (yield from self._flow_listed(job, Query(want=wanted, pages=open_pages)))
+                 if o['id'] in wanted}
+        if len(found) < len(wanted) and (budget is None or budget - (open_pages or 0) > 0):
             missing = wanted - set(found)
-            finished = yield from self._flow_listed(job, Query(history=True, since=since, want=missing))
+            pages = None if budget is None else budget - (open_pages or 0)
+            finished = yield from self._flow_listed(job, Query(history=True, since=since, want=missing, pages=pages,
+                                                               recent=True))
             found.update({o['id']: o for o in finished if o['id'] in missing})
         return found
 
@@ -623,7 +668,8 @@ class TpslFlowsMixin(TpslCoreMixin):
         seen: set[Any] = set()
         for _page in range(family.max_pages):
             if query.history:
-                call = family.history_call(job.market, job.margin, cursor, job.params, query.since, query.status)
+                call = family.history_call(job.market, job.margin, cursor, job.params, query.since, query.status,
+                                           query.recent)
             else:
                 call = family.list_call(job.market, job.margin, cursor, job.params)
             last = (yield Send((call,), job.retry))[0][-1]
@@ -636,7 +682,7 @@ class TpslFlowsMixin(TpslCoreMixin):
                 order = family.listed_order(self, item, job.market, job.margin)
                 if order is not None:
                     orders.setdefault(order['id'], order)
-            if page.cursor is None or query.satisfied(orders):
+            if page.cursor is None or query.satisfied(orders) or (query.pages is not None and _page + 1 >= query.pages):
                 return Tried(orders, query)
             if page.cursor in seen:
                 raise BadResponse(f'{job.where} paging makes no progress: page {page.cursor!r:.40} again')

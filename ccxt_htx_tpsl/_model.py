@@ -136,11 +136,13 @@ Flow = Generator[Step, Answer, T]
 
 @dataclass
 class IdResult:
-    """What became of one id in a cancel: the ccxt status, HTX's item (``info``) and its code."""
+    """What became of one id in a cancel: the ccxt status, HTX's item (``info``) and its code.
+    ``lost``: no reply said what became of it (the request may have been carried out): ask HTX."""
 
     status: str | None
     info: Any
     code: str | None = None
+    lost: bool = False
 
 
 @dataclass
@@ -182,6 +184,10 @@ class Page:
     items: list[Any]
     cursor: Any = None
 
+
+RECONCILED: Final = 'tpsl_reconciled'
+"""The key added to ``info`` (HTX's listing item) of an order whose state was learned by asking HTX after
+its reply was lost: ``outcome(order).reconciled``."""
 
 # -- pure readers of HTX's JSON values -----------------------------------------------------------
 

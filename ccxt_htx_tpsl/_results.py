@@ -10,7 +10,7 @@ import copy
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import protocol
-from ._model import CreateSpec, IdResult, Json, Leg
+from ._model import RECONCILED, CreateSpec, IdResult, Json, Leg
 
 if TYPE_CHECKING:
     _Base = Any
@@ -25,17 +25,22 @@ class _CodeMessage(NamedTuple):
 class Outcome(_CodeMessage):
     """HTX's code and message for one order (``code`` None: cancelled or fine, or no answer): a
     ``(code, message)`` pair. Also, as attributes outside the pair: ``placed``, the id of the order
-    a fired TP/SL placed (from history and fetch by id), else None."""
+    a fired TP/SL placed (from history and fetch by id), else None; ``reconciled``, True when the
+    reply about this order was lost and its state is what HTX showed when asked afterwards."""
 
     placed: str | None
+    reconciled: bool
 
-    def __new__(cls, code: str | None, message: str | None, placed: str | None = None) -> Outcome:
+    def __new__(cls, code: str | None, message: str | None, placed: str | None = None,
+                reconciled: bool = False) -> Outcome:
         self = super().__new__(cls, code, message)
         self.placed = placed
+        self.reconciled = reconciled
         return self
 
     def __repr__(self) -> str:
         extra = f', placed={self.placed!r}' if self.placed is not None else ''
+        extra += ', reconciled=True' if self.reconciled else ''
         return f'Outcome(code={self.code!r}, message={self.message!r}{extra})'
 
 
@@ -64,9 +69,10 @@ def outcome(order: dict[str, Any]) -> Outcome:
     placed = str(placed) if isinstance(placed, str | int) and not isinstance(placed, bool) else None
     if placed in (protocol.NO_ORDER_PLACED, '', '0'):
         placed = None
+    reconciled = info.get(RECONCILED) is True
     if code == protocol.OK_CODE:
-        return Outcome(None, None, placed)
-    return Outcome(code, None if message is None else str(message), placed)
+        return Outcome(None, None, placed, reconciled)
+    return Outcome(code, None if message is None else str(message), placed, reconciled)
 
 
 class TpslResultsMixin(_Base):

@@ -135,7 +135,7 @@ class V5:
         return Call(endpoint.attr, endpoint.key, query)
 
     def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
-                     status: str | None) -> Call:
+                     status: str | None, recent: bool = False) -> Call:
         # SDK readings (no request published): contract_code, margin_mode, states, start_time, from,
         # limit, direct; ccxt sends limit, margin_mode, contract_code, type and states (htx-protocol.md)
         endpoint = _endpoints.V5_HISTORY

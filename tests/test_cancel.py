@@ -91,6 +91,7 @@ def test_partial_failure_is_a_result(exchange: Any, run: Run, recording: Sandbox
 def test_system_error_is_no_refusal(exchange: Any, run: Run, recording: Sandbox | None) -> None:
     """HTX's 1000 "System error" does not say the cancel did nothing: read like a lost reply
     (ids without a state and without a refusal code), never as HTX's refusal."""
+    exchange.options['tpslReconcile'] = False  # what a lost reply alone says (reconciliation: test_reconcile*)
     wanted = ids(200, 3)
     seed(recording, wanted)
     if recording:
@@ -176,6 +177,7 @@ def test_bad_credentials_raise_authentication_error(make_exchange: Any, run: Run
 def test_html_502_raises_exchange_not_available_with_unknown_outcomes(
     exchange: Any, run: Run, recording: Sandbox | None
 ) -> None:
+    exchange.options['tpslReconcile'] = False  # what a lost reply alone says (reconciliation: test_reconcile*)
     wanted = ids(220, 2)
     seed(recording, wanted)
     if recording:
@@ -224,6 +226,7 @@ def test_a_1032_refusal_is_re_sent_by_default(exchange: Any, run: Run, recording
 def test_mid_batch_gateway_error_marks_only_that_chunk_unknown(
     exchange: Any, run: Run, recording: Sandbox | None
 ) -> None:
+    exchange.options['tpslReconcile'] = False  # what a lost reply alone says (reconciliation: test_reconcile*)
     wanted = ids(400, 15)
     seed(recording, wanted)
     if recording:

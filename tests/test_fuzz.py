@@ -57,6 +57,7 @@ JSON = st.recursive(
 @pytest.fixture
 def exchange(make_exchange: Any) -> Any:
     exchange = make_exchange()
+    exchange.options['tpslReconcile'] = False  # the replies drawn here answer cancels only
     market = exchange.safe_market_structure({
         'id': 'BTC-USDT', 'symbol': SYMBOL, 'base': 'BTC', 'quote': 'USDT', 'settle': 'USDT', 'type': 'swap',
         'swap': True, 'contract': True, 'linear': True, 'inverse': False, 'spot': False,
