@@ -16,10 +16,9 @@ import time
 from typing import Any
 
 import ccxt
-
-import ccxt_htx_tpsl
 import pytest
 
+import ccxt_htx_tpsl
 import ccxt_htx_tpsl.pro
 from ccxt_htx_tpsl.sandbox import DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config
 
