@@ -15,7 +15,8 @@ latency varies (two requests sent 200 ms apart can arrive 100 ms apart). The rul
    reply is missing counts as arriving as late as it could have.
 3. **HTX's headers**: a reply saying ``ratelimit-remaining: 0`` blocks the endpoint until
    ``ratelimit-reset`` (an epoch in ms, or a duration from ``ts``) has passed at HTX; a
-   ``ratelimit-limit`` / ``ratelimit-interval`` stricter than ours is adopted.
+   ``ratelimit-limit`` / ``ratelimit-interval`` pair is one window, adopted whole when it is a
+   stricter rate than the window it describes (never one figure of it alone).
 4. **Refusals**: a ``1032`` refusal widens the margin and the safety and blocks the endpoint for
    one spacing at HTX; both decay back after accepted requests. The refused request did nothing
    and is re-sent by the caller (never a create).
@@ -155,11 +156,17 @@ class Window:
         self.blocked_until = max(self.blocked_until, server_time + self.interval / self.limit)
 
     def adopt(self, limit: float | None, interval: float | None) -> None:
-        """Take HTX's own figures when they are stricter than ours."""
-        if limit is not None and 1 <= limit < self.limit:
-            self.limit = int(limit)
-        if interval is not None and self.interval < interval <= 60_000:
-            self.interval = interval
+        """Take HTX's window (``limit`` per ``interval`` ms) when it is stricter than ours as a rate.
+
+        A ``ratelimit-limit`` / ``ratelimit-interval`` pair describes one window: it is adopted whole
+        or not at all (72 per 3000 ms is laxer than 5 per 1000 ms; its interval alone would make
+        5 per 3000 ms, three times slower than either)."""
+        if limit is None or interval is None or limit != int(limit) or not 1 <= limit <= 10_000:
+            return
+        if not 0 < interval <= 60_000:
+            return
+        if limit / interval < self.limit / self.interval:
+            self.limit, self.interval = int(limit), float(interval)
 
 
 class Pacer:
