@@ -50,6 +50,7 @@ DECAY = 0.9  # margin and safety move this fraction back towards their base per 
 SAMPLES = 64  # latency samples kept (recent ones: clocks drift and routes change)
 UNKNOWN_LATENCY_MS = 1000.0  # assumed one-way latency + offset before any reply was seen
 EPOCH_MS = 10**12  # a ratelimit-reset above this is an epoch time, below a duration
+STEP_MS = 5.0  # a sample this far outside what the others prove about the clock offset is a clock step
 
 
 def _number(value: Any) -> float | None:
@@ -78,11 +79,34 @@ class Latency:
     def __init__(self) -> None:
         self.samples: deque[float] = deque(maxlen=SAMPLES)
         self.returns: deque[float] = deque(maxlen=SAMPLES)
+        self.steps = 0  # clock steps seen
 
-    def add(self, sample: float, returned: float | None = None) -> None:
+    def add(self, sample: float, returned: float | None = None) -> bool:
+        """Add one reply's samples; True when they show a clock step (the older samples are then dropped).
+
+        Each reply bounds the clock offset (HTX's clock minus ours): ``ts - reply time <= offset <=
+        ts - send time``. While the offset holds, every reply's bounds overlap every other's (up to
+        ``ts``'s millisecond); a reply whose bounds miss the others' says the offset moved (NTP stepped
+        a clock, a VM resumed), and the samples from before would misplace every arrival."""
+        stepped = bool(self.returns) and sample < max(self.returns) - STEP_MS
+        stepped = stepped or (returned is not None and bool(self.samples) and returned > min(self.samples) + STEP_MS)
+        if stepped:
+            self.reset()
         self.samples.append(sample)
         if returned is not None:
             self.returns.append(returned)
+        return stepped
+
+    def shift(self, amount: float) -> None:
+        """The local clock stepped back by ``amount`` ms: every offset measured grows by as much."""
+        self.samples = deque((q + amount for q in self.samples), maxlen=SAMPLES)
+        self.returns = deque((r + amount for r in self.returns), maxlen=SAMPLES)
+
+    def reset(self) -> None:
+        """Forget every sample (the clock offset they measured is gone)."""
+        self.samples.clear()
+        self.returns.clear()
+        self.steps += 1
 
     def floor(self) -> float | None:
         """A sure lower bound of the clock offset (HTX's clock minus ours): HTX stamped each reply
@@ -184,6 +208,31 @@ class Pacer:
         self.windows = {key: Window(int(limit), float(interval), margin, margin)
                         for key, (limit, interval) in windows.items() if limit >= 1 and interval > 0}
         self.latency = Latency()
+        self.clock = -math.inf  # the latest local time seen
+
+    def _observe(self, now: float) -> None:
+        """Follow the local clock: when it went back (NTP), move every local time held back with it, so
+        that no spacing waits for a send time that is now in the future, and the offset samples up."""
+        back = self.clock - now
+        if back > STEP_MS:
+            tickets = {id(t): t for window in self.windows.values() for t in window.recent}
+            for ticket in tickets.values():
+                ticket.sent -= back
+            for window in self.windows.values():
+                window.last_sent -= back
+            self.latency.shift(back)
+            self.clock = now
+        elif now > self.clock:
+            self.clock = now
+
+    def _rebase(self, server_now: float) -> None:
+        """After a clock step, no earlier request arrived later than ``server_now`` (HTX's time now, by
+        the step's reply): an arrival or a block held in the old reckoning may not stall the next sends."""
+        for window in self.windows.values():
+            for ticket in window.recent:
+                if ticket.arrived_by is not None and ticket.arrived_by > server_now:
+                    ticket.arrived_by = server_now
+            window.blocked_until = min(window.blocked_until, server_now + window.interval / window.limit)
 
     def limited(self, path: str) -> bool:
         """Whether requests to ``path`` are paced here."""
@@ -195,6 +244,7 @@ class Pacer:
         Never more than one window plus one spacing of any window involved, so that a skewed
         clock or a bogus header cannot stall the caller: callers wait at most a few times.
         """
+        self._observe(now)
         wait = 0.0
         sure = path in self.sure
         for key in self.paths[path]:
@@ -215,6 +265,7 @@ class Pacer:
 
     def sent(self, path: str, now: float) -> Ticket:
         """Record that a request to ``path`` is being sent now."""
+        self._observe(now)
         keys = tuple(key for key in self.paths[path] if key in self.windows)
         ticket = Ticket(keys, now)
         for key in keys:
@@ -227,10 +278,12 @@ class Pacer:
         if ticket.done:
             return
         ticket.done = True
+        self._observe(now)
         ts = _number(server_ts)
         if ts is not None and ts > EPOCH_MS:
             ticket.arrived_by = ts
-            self.latency.add(ts - ticket.sent, ts - now)
+            if self.latency.add(ts - ticket.sent, ts - now):
+                self._rebase(ts)
         else:  # no usable ts (an error page): it arrived before the reply came back
             ticket.arrived_by = now + self.latency.high()
         remaining, reset, limit, interval = _rate_headers(headers)
@@ -251,6 +304,7 @@ class Pacer:
         """No reply will come for ``ticket`` (timeout, network error): it may have arrived until now."""
         if not ticket.done:
             ticket.done = True
+            self._observe(now)
             ticket.arrived_by = now + self.latency.high()
 
 
