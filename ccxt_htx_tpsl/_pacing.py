@@ -29,6 +29,13 @@ sent now arrives no earlier than now plus the largest such sample (this costs ab
 per window). Rule 1 keeps a quiet path evenly spaced; rule 4 only reacts to what the rules could
 not foresee (another program using the same UID, a server window that is not what it says).
 
+**Clock steps** (NTP, a resumed VM): each reply bounds the clock offset, ``ts - reply time <=
+offset <= ts - send time``; while it holds, the bounds of every reply overlap. A reply whose bounds
+miss the others' is a step: the samples from before it are dropped, and arrivals held in the old
+reckoning are clamped to its ``ts``. A local clock going back is seen directly (``now`` smaller than
+before): the local times held move back with it and the samples move up. Pacing is at the bound
+again within a few requests.
+
 All times are in milliseconds: ``now`` is the local wall clock (``time.time() * 1000``, the clock
 HTX's ``ts`` is compared with). :class:`Pacer` is not thread-safe (neither is a ccxt exchange);
 the async class serialises the wait per endpoint and marks a send without awaiting in between.
