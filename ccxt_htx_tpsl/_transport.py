@@ -232,8 +232,12 @@ class TpslAdapter(BaseAdapter):
         return call.response
 
     def _send(self, call: _Call, request: Any, kwargs: dict[str, Any]) -> None:
+        import requests
+
         response = error = None
         try:
+            if call.over():  # the caller gave up before this helper started: the request is never sent
+                raise requests.exceptions.ConnectTimeout('not sent: no helper within the timeout', request=request)
             response = self.inner.send(request, stream=True, **kwargs)
             response.raw = _CappedBody(response.raw, call)
             response.content  # noqa: B018  (read now, on this thread, within the deadline)

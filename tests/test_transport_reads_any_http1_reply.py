@@ -134,3 +134,26 @@ def test_a_create_whose_reply_is_lost_after_it_was_carried_out_is_a_network_erro
         run(exchange.cancel_isolated_tpsl_orders(ids(500, 2), SYMBOL, {'maxRetriesOnFailure': 1}))
     assert [o['status'] for o in cancel_lost.value.orders] == [None, None]  # type: ignore[attr-defined]
     assert len(shaped.requests_to(CANCEL)) == 2 and all(r.processed for r in shaped.requests_to(CANCEL))
+
+
+def test_a_request_whose_caller_gave_up_before_it_left_is_never_sent(server: HostileServer, make: Make, run: Run,
+                                                                     flavour: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    if flavour == 'async':
+        pytest.skip('the sync transport sends on a helper thread; aiohttp sends on the caller\'s event loop')
+    import threading
+
+    from ccxt_htx_tpsl import _transport
+
+    exchange = make(server, timeout=500)
+    run(exchange.load_markets())
+    late = threading.Event()
+
+    def run_late(job: Any) -> None:  # a helper that starts after the caller's whole budget
+        threading.Timer(0.8, lambda: (job(), late.set())).start()
+
+    monkeypatch.setattr(_transport.HELPERS, 'run', run_late)
+    with pytest.raises(ccxt.RequestTimeout):
+        run(exchange.cancel_isolated_tpsl_orders(ids(600, 1), SYMBOL))
+    assert late.wait(5)
+    assert server.requests_to(CANCEL) == []  # abandoned before it left: not sent later behind the caller's back
