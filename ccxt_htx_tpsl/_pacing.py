@@ -15,7 +15,8 @@ latency varies (two requests sent 200 ms apart can arrive 100 ms apart). The rul
    reply is missing counts as arriving as late as it could have.
 3. **HTX's headers**: a reply saying ``ratelimit-remaining: 0`` blocks the endpoint until
    ``ratelimit-reset`` (an epoch in ms, or a duration from ``ts``) has passed at HTX; a
-   ``ratelimit-limit`` / ``ratelimit-interval`` stricter than ours is adopted.
+   ``ratelimit-limit`` / ``ratelimit-interval`` pair is one window, adopted whole when it is a
+   stricter rate than the window it describes (never one figure of it alone).
 4. **Refusals**: a ``1032`` refusal widens the margin and the safety and blocks the endpoint for
    one spacing at HTX; both decay back after accepted requests. The refused request did nothing
    and is re-sent by the caller (never a create).
@@ -27,6 +28,13 @@ a reply before it comes back, so ``ts - reply time`` never exceeds the clock off
 sent now arrives no earlier than now plus the largest such sample (this costs about one return trip
 per window). Rule 1 keeps a quiet path evenly spaced; rule 4 only reacts to what the rules could
 not foresee (another program using the same UID, a server window that is not what it says).
+
+**Clock steps** (NTP, a resumed VM): each reply bounds the clock offset, ``ts - reply time <=
+offset <= ts - send time``; while it holds, the bounds of every reply overlap. A reply whose bounds
+miss the others' is a step: the samples from before it are dropped, and arrivals held in the old
+reckoning are clamped to its ``ts``. A local clock going back is seen directly (``now`` smaller than
+before): the local times held move back with it and the samples move up. Pacing is at the bound
+again within a few requests.
 
 All times are in milliseconds: ``now`` is the local wall clock (``time.time() * 1000``, the clock
 HTX's ``ts`` is compared with). :class:`Pacer` is not thread-safe (neither is a ccxt exchange);
@@ -49,6 +57,7 @@ DECAY = 0.9  # margin and safety move this fraction back towards their base per 
 SAMPLES = 64  # latency samples kept (recent ones: clocks drift and routes change)
 UNKNOWN_LATENCY_MS = 1000.0  # assumed one-way latency + offset before any reply was seen
 EPOCH_MS = 10**12  # a ratelimit-reset above this is an epoch time, below a duration
+STEP_MS = 5.0  # a sample this far outside what the others prove about the clock offset is a clock step
 
 
 def _number(value: Any) -> float | None:
@@ -77,11 +86,34 @@ class Latency:
     def __init__(self) -> None:
         self.samples: deque[float] = deque(maxlen=SAMPLES)
         self.returns: deque[float] = deque(maxlen=SAMPLES)
+        self.steps = 0  # clock steps seen
 
-    def add(self, sample: float, returned: float | None = None) -> None:
+    def add(self, sample: float, returned: float | None = None) -> bool:
+        """Add one reply's samples; True when they show a clock step (the older samples are then dropped).
+
+        Each reply bounds the clock offset (HTX's clock minus ours): ``ts - reply time <= offset <=
+        ts - send time``. While the offset holds, every reply's bounds overlap every other's (up to
+        ``ts``'s millisecond); a reply whose bounds miss the others' says the offset moved (NTP stepped
+        a clock, a VM resumed), and the samples from before would misplace every arrival."""
+        stepped = bool(self.returns) and sample < max(self.returns) - STEP_MS
+        stepped = stepped or (returned is not None and bool(self.samples) and returned > min(self.samples) + STEP_MS)
+        if stepped:
+            self.reset()
         self.samples.append(sample)
         if returned is not None:
             self.returns.append(returned)
+        return stepped
+
+    def shift(self, amount: float) -> None:
+        """The local clock stepped back by ``amount`` ms: every offset measured grows by as much."""
+        self.samples = deque((q + amount for q in self.samples), maxlen=SAMPLES)
+        self.returns = deque((r + amount for r in self.returns), maxlen=SAMPLES)
+
+    def reset(self) -> None:
+        """Forget every sample (the clock offset they measured is gone)."""
+        self.samples.clear()
+        self.returns.clear()
+        self.steps += 1
 
     def floor(self) -> float | None:
         """A sure lower bound of the clock offset (HTX's clock minus ours): HTX stamped each reply
@@ -155,11 +187,17 @@ class Window:
         self.blocked_until = max(self.blocked_until, server_time + self.interval / self.limit)
 
     def adopt(self, limit: float | None, interval: float | None) -> None:
-        """Take HTX's own figures when they are stricter than ours."""
-        if limit is not None and 1 <= limit < self.limit:
-            self.limit = int(limit)
-        if interval is not None and self.interval < interval <= 60_000:
-            self.interval = interval
+        """Take HTX's window (``limit`` per ``interval`` ms) when it is stricter than ours as a rate.
+
+        A ``ratelimit-limit`` / ``ratelimit-interval`` pair describes one window: it is adopted whole
+        or not at all (72 per 3000 ms is laxer than 5 per 1000 ms; its interval alone would make
+        5 per 3000 ms, three times slower than either)."""
+        if limit is None or interval is None or limit != int(limit) or not 1 <= limit <= 10_000:
+            return
+        if not 0 < interval <= 60_000:
+            return
+        if limit / interval < self.limit / self.interval:
+            self.limit, self.interval = int(limit), float(interval)
 
 
 class Pacer:
@@ -177,6 +215,31 @@ class Pacer:
         self.windows = {key: Window(int(limit), float(interval), margin, margin)
                         for key, (limit, interval) in windows.items() if limit >= 1 and interval > 0}
         self.latency = Latency()
+        self.clock = -math.inf  # the latest local time seen
+
+    def _observe(self, now: float) -> None:
+        """Follow the local clock: when it went back (NTP), move every local time held back with it, so
+        that no spacing waits for a send time that is now in the future, and the offset samples up."""
+        back = self.clock - now
+        if back > STEP_MS:
+            tickets = {id(t): t for window in self.windows.values() for t in window.recent}
+            for ticket in tickets.values():
+                ticket.sent -= back
+            for window in self.windows.values():
+                window.last_sent -= back
+            self.latency.shift(back)
+            self.clock = now
+        elif now > self.clock:
+            self.clock = now
+
+    def _rebase(self, server_now: float) -> None:
+        """After a clock step, no earlier request arrived later than ``server_now`` (HTX's time now, by
+        the step's reply): an arrival or a block held in the old reckoning may not stall the next sends."""
+        for window in self.windows.values():
+            for ticket in window.recent:
+                if ticket.arrived_by is not None and ticket.arrived_by > server_now:
+                    ticket.arrived_by = server_now
+            window.blocked_until = min(window.blocked_until, server_now + window.interval / window.limit)
 
     def limited(self, path: str) -> bool:
         """Whether requests to ``path`` are paced here."""
@@ -188,6 +251,7 @@ class Pacer:
         Never more than one window plus one spacing of any window involved, so that a skewed
         clock or a bogus header cannot stall the caller: callers wait at most a few times.
         """
+        self._observe(now)
         wait = 0.0
         sure = path in self.sure
         for key in self.paths[path]:
@@ -208,6 +272,7 @@ class Pacer:
 
     def sent(self, path: str, now: float) -> Ticket:
         """Record that a request to ``path`` is being sent now."""
+        self._observe(now)
         keys = tuple(key for key in self.paths[path] if key in self.windows)
         ticket = Ticket(keys, now)
         for key in keys:
@@ -220,10 +285,12 @@ class Pacer:
         if ticket.done:
             return
         ticket.done = True
+        self._observe(now)
         ts = _number(server_ts)
         if ts is not None and ts > EPOCH_MS:
             ticket.arrived_by = ts
-            self.latency.add(ts - ticket.sent, ts - now)
+            if self.latency.add(ts - ticket.sent, ts - now):
+                self._rebase(ts)
         else:  # no usable ts (an error page): it arrived before the reply came back
             ticket.arrived_by = now + self.latency.high()
         remaining, reset, limit, interval = _rate_headers(headers)
@@ -244,6 +311,7 @@ class Pacer:
         """No reply will come for ``ticket`` (timeout, network error): it may have arrived until now."""
         if not ticket.done:
             ticket.done = True
+            self._observe(now)
             ticket.arrived_by = now + self.latency.high()
 
 

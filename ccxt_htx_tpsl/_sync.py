@@ -14,11 +14,10 @@ import ccxt
 import requests
 import urllib3
 
-from . import _endpoints
 from ._core import wall_ms
 from ._flows import TpslFlowsMixin
 from ._model import Attempt, Call, Flow, LoadMarkets, Retry, T
-from ._transport import install_sync_transport, total_deadline
+from ._transport import install_sync_transport
 
 
 class htx(TpslFlowsMixin, ccxt.htx):
@@ -304,18 +303,6 @@ class htx(TpslFlowsMixin, ccxt.htx):
             finally:
                 self._tpsl_settle_ticket()
         return attempts
-
-    def fetch(self, url: str, method: str = 'GET', headers: Any = None, body: Any = None) -> Any:
-        """ccxt's fetch; a TP/SL request's ``timeout`` is a total deadline (see ``_transport``)."""
-        if _endpoints.from_url(url, method) is None:
-            return super().fetch(url, method, headers, body)
-        with total_deadline(self.timeout / 1000) as deadline:
-            try:
-                return super().fetch(url, method, headers, body)
-            except ccxt.NetworkError as error:
-                if deadline.fired and not isinstance(error, ccxt.RequestTimeout):
-                    raise ccxt.RequestTimeout(f'{error} (no reply within timeout={self.timeout} ms)') from None
-                raise
 
     def throttle(self, cost: Any = None) -> Any:
         """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only."""

@@ -5,29 +5,32 @@
   3xx reply as the answer, which ``handle_errors`` turns into ``ExchangeError`` naming the target;
   the async class (``aiohttp``) gets a trace callback that raises that error before aiohttp follows.
 - **Total deadline** (sync): ``requests`` applies ccxt's ``timeout`` to each read, so a server
-  trickling a byte at a time keeps a call alive for ever. While a TP/SL request waits for its status
-  line and headers, one watchdog thread shuts its socket down when ``timeout`` has passed; then the
-  hook reads the body itself, one socket read at a time, each bounded by what is left:
-  ``RequestTimeout`` either way. (aiohttp has a total timeout: ccxt sets it.)
+  trickling a byte at a time keeps a call alive for ever. A :class:`TpslAdapter`, mounted in front of
+  the session's adapters, sends a TP/SL request on a helper thread (the wrapped adapter's ``send``,
+  then requests' own ``Response.content``) and waits for the whole reply at most ``timeout``:
+  ``RequestTimeout`` after that, whatever phase the request is in; the helper stops reading at its
+  next chunk and closes the connection. (aiohttp has a total timeout: ccxt sets it.)
 - **Size**: no HTX TP/SL reply comes near :data:`MAX_REPLY_BYTES`; a larger one is refused with
   ``BadResponse`` while it is read (sync), or once read (async), and the request's outcome is unknown.
+
+Replies are read through the libraries' public API only (urllib3's ``read1``, ``release_conn``,
+``close``; requests' adapters, hooks and ``Response.content``; aiohttp's trace configs), never under
+them: any reply a plain ccxt reads (``Connection: close``, HTTP/1.0, chunked, compressed, without
+``Content-Length``) reads the same. The guards are module-level objects that hold no exchange, so a
+pickled or deep-copied exchange keeps every one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import itertools
-import math
 import os
-import socket
+import queue
 import threading
 import time
-import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ccxt.base.errors import BadResponse, ExchangeError
+from requests.adapters import BaseAdapter
 
 from . import _endpoints
 
@@ -56,35 +59,102 @@ def _keep_redirect(response: Any, *args: Any, **kwargs: Any) -> Any:
     return response
 
 
-def _socket_of(raw: Any) -> Any:
-    connection = getattr(raw, '_connection', None) or getattr(raw, 'connection', None)
-    sock = getattr(connection, 'sock', None)
-    if sock is None:  # urllib3 1.x: through http.client's buffered socket file
-        fp = getattr(getattr(raw, '_fp', None), 'fp', None)
-        sock = getattr(getattr(fp, 'raw', None), '_sock', None)
-    return sock if isinstance(sock, socket.socket) else None
+class _Call:
+    """One sync TP/SL request, between the caller (who waits at most its budget) and the thread that sends it."""
+
+    __slots__ = ('abandoned', 'deadline', 'done', 'error', 'lock', 'response')
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline  # time.monotonic()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.abandoned = False  # the caller gave up: whatever arrives now is closed unread
+        self.response: Any = None
+        self.error: BaseException | None = None
+
+    def over(self) -> bool:
+        return self.abandoned or time.monotonic() >= self.deadline
 
 
-def read_body(raw: Any, deadline: float, limit: int = MAX_REPLY_BYTES) -> bytes:
-    """The body of ``raw`` (a urllib3 response), read by ``time.monotonic()`` ``deadline``, at most ``limit`` bytes."""
+class _Helpers:
+    """The threads that send sync TP/SL requests: one per request in flight, each kept a while for the
+    next one (a thread stuck on a hostile server is simply not idle; the caller never waits for it)."""
+
+    IDLE_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
+
+    def run(self, job: Callable[[], None]) -> None:
+        """Run ``job`` (which handles its own errors) on an idle helper, or on a new one."""
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name='ccxt-htx-tpsl-request', daemon=True).start()
+        inbox.put(job)
+
+    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
+        while True:
+            try:
+                job = inbox.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:  # else a job is being handed over right now
+                        self._idle.remove(inbox)
+                        return
+                continue
+            job()
+            with self._lock:
+                self._idle.append(inbox)
+
+    def after_fork(self) -> None:
+        self.__init__()  # type: ignore[misc]  # the threads do not survive a fork
+
+
+HELPERS = _Helpers()
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=HELPERS.after_fork)
+
+
+class _CappedBody:
+    """A urllib3 response whose body requests reads (``stream``, as ``Response.content`` does) at most
+    :data:`MAX_REPLY_BYTES` decoded bytes, one read at a time, until the request's deadline; any other
+    attribute is the urllib3 response's own."""
+
+    def __init__(self, raw: Any, call: _Call) -> None:
+        self.__dict__['_raw_reply'] = raw
+        self.__dict__['_tpsl_call'] = call
+
+    def __getattr__(self, name: str) -> Any:
+        if '_raw_reply' not in self.__dict__:
+            raise AttributeError(name)
+        return getattr(self.__dict__['_raw_reply'], name)
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        body = read_body(self.__dict__['_raw_reply'], self.__dict__['_tpsl_call'])
+        if body:
+            yield body
+
+
+def read_body(raw: Any, call: _Call, limit: int = MAX_REPLY_BYTES) -> bytes:
+    """The body of ``raw`` (a urllib3 response), decoded as ccxt reads it (gzip, deflate), at most
+    ``limit`` bytes, read while ``call`` is not over (its deadline is checked between reads)."""
     import requests
     from urllib3.exceptions import HTTPError as Urllib3Error
     from urllib3.exceptions import ReadTimeoutError
 
-    sock = _socket_of(raw)
-    read1 = getattr(raw, 'read1', None)  # urllib3 2: one socket read at a time; 1.26: read
+    read1 = getattr(raw, 'read1', None)  # urllib3 2: returns after one read of the connection
     decode = True
     parts: list[bytes] = []
     size = 0
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if call.over():
                 raise requests.exceptions.ReadTimeout('the reply did not arrive within the timeout (total)')
-            if sock is not None:
-                sock.settimeout(left)
-            try:  # decoded (gzip, deflate) as ccxt would read it: the limit applies to what is decoded
-                if read1 is None:
+            try:
+                if read1 is None:  # urllib3 1.26: a read returns when its amount came (the caller's wait is bounded)
                     chunk = raw.read(_CHUNK, decode_content=True)
                 elif decode:
                     try:
@@ -96,7 +166,7 @@ def read_body(raw: Any, deadline: float, limit: int = MAX_REPLY_BYTES) -> bytes:
                     chunk = read1(_CHUNK)
             except (TimeoutError, ReadTimeoutError) as error:
                 raise requests.exceptions.ReadTimeout(f'the reply did not arrive within the timeout: {error}') from None
-            except (OSError, Urllib3Error) as error:
+            except (OSError, Urllib3Error) as error:  # the outcome is unknown: ccxt's NetworkError
                 raise requests.exceptions.ConnectionError(f'Connection broken: {error}') from None
             if not chunk:
                 break
@@ -116,30 +186,95 @@ def read_body(raw: Any, deadline: float, limit: int = MAX_REPLY_BYTES) -> bytes:
     return body
 
 
+def _budget(timeout: Any) -> float | None:
+    """The total budget (s) of a request from requests' ``timeout``: ccxt passes one number (its
+    ``timeout`` / 1000); of a ``(connect, read)`` pair, the larger. None: no limit, as requests."""
+    parts = timeout if isinstance(timeout, tuple) else (timeout,)
+    numbers = [float(t) for t in parts if isinstance(t, int | float) and not isinstance(t, bool)]
+    return max(numbers) if numbers else None
+
+
+class TpslAdapter(BaseAdapter):
+    """A requests transport adapter in front of the session's own (``session.mount``): a TP/SL request is
+    sent by the wrapped adapter on a helper thread, and its body read there through :class:`_CappedBody`,
+    while the caller waits at most ``timeout`` in all (ccxt's ``timeout``: requests applies it to each
+    read, so a server trickling a byte at a time could hold a call for ever). If the reply is not
+    complete by then the caller gets ``ReadTimeout`` (ccxt: ``RequestTimeout``) and the helper closes
+    whatever arrives later unread. Any other request goes to the wrapped adapter as it is.
+
+    Module-level and holding nothing but the wrapped adapter, it pickles and deep-copies with the session.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: Any = True, cert: Any = None,
+             proxies: Any = None) -> Any:
+        import requests
+
+        kwargs = {'timeout': timeout, 'verify': verify, 'cert': cert, 'proxies': proxies}
+        budget = _budget(timeout)
+        if budget is None or not _tpsl(request.method or '', request.url or ''):
+            return self.inner.send(request, stream=stream, **kwargs)
+        call = _Call(time.monotonic() + budget)
+        HELPERS.run(lambda: self._send(call, request, kwargs))
+        try:
+            call.done.wait(budget)
+        finally:  # also on Ctrl-C: whatever arrives later is closed unread
+            with call.lock:
+                call.abandoned = not call.done.is_set()
+        if call.abandoned:
+            raise requests.exceptions.ReadTimeout(f'no complete reply within the timeout ({budget:g} s in all)',
+                                                  request=request)
+        if call.error is not None:
+            raise call.error
+        return call.response
+
+    def _send(self, call: _Call, request: Any, kwargs: dict[str, Any]) -> None:
+        import requests
+
+        response = error = None
+        try:
+            if call.over():  # the caller gave up before this helper started: the request is never sent
+                raise requests.exceptions.ConnectTimeout('not sent: no helper within the timeout', request=request)
+            response = self.inner.send(request, stream=True, **kwargs)
+            response.raw = _CappedBody(response.raw, call)
+            response.content  # noqa: B018  (read now, on this thread, within the deadline)
+        except BaseException as failure:  # handed to the caller
+            error = failure
+        with call.lock:
+            if call.abandoned:
+                if response is not None:
+                    response.close()
+            else:
+                call.response, call.error = response, error
+            call.done.set()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:  # e.g. max_retries, poolmanager: the wrapped adapter's
+        if name == 'inner':
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
 def install_sync_transport(exchange: Any) -> None:
-    """Add the hooks to the exchange's ``requests`` session (ccxt creates one per exchange)."""
-    session = getattr(exchange, 'session', None)
+    """Put the guards on the exchange's ``requests`` session (ccxt creates one per exchange): the redirect
+    hook and, in front of each mounted adapter, a :class:`TpslAdapter`. Both are module-level objects that
+    hold no reference to the exchange, so a pickled or deep-copied exchange keeps them."""
+    session: Any = getattr(exchange, 'session', None)
     hooks = getattr(session, 'hooks', None)
-    if not isinstance(hooks, dict):
+    adapters = getattr(session, 'adapters', None)
+    if not isinstance(hooks, dict) or not isinstance(adapters, dict) or not hasattr(session, 'mount'):
         return
-    owner = weakref.ref(exchange)
-
-    def read_tpsl_reply(response: Any, *args: Any, **kwargs: Any) -> Any:
-        request = response.request
-        found = owner()
-        if found is None or response.is_redirect or _endpoints.from_url(request.url or '', request.method) is None:
-            return response
-        elapsed = response.elapsed.total_seconds() if response.elapsed is not None else 0.0
-        deadline = time.monotonic() + max(0.0, found.timeout / 1000 - elapsed)
-        response._content = read_body(response.raw, deadline)
-        response._content_consumed = True
-        return response
-
     chain = hooks.setdefault('response', [])
-    if not any(getattr(hook, '_ccxt_htx_tpsl', False) for hook in chain):
-        read_tpsl_reply._ccxt_htx_tpsl = True  # type: ignore[attr-defined]
-        chain.extend([_keep_redirect, read_tpsl_reply])
-        install_header_deadline(session)
+    if _keep_redirect not in chain:
+        chain.append(_keep_redirect)
+    for prefix, adapter in list(adapters.items()):
+        if not isinstance(adapter, TpslAdapter):
+            session.mount(prefix, TpslAdapter(adapter))
 
 
 async def _refuse_redirect(session: Any, context: Any, params: Any) -> None:
@@ -168,7 +303,7 @@ async def _refuse_huge_body(session: Any, context: Any, params: Any) -> None:
 
 def install_async_transport(session: Any) -> None:
     """Add the redirect and size guards to ccxt's aiohttp session (once)."""
-    configs = getattr(session, '_trace_configs', None)
+    configs = getattr(session, 'trace_configs', None)  # aiohttp >= 3.9: the session's own list
     if not isinstance(configs, list) or any(getattr(c, '_ccxt_htx_tpsl', False) for c in configs):
         return
     import aiohttp
@@ -180,123 +315,3 @@ def install_async_transport(session: Any) -> None:
     config._ccxt_htx_tpsl = True  # type: ignore[attr-defined]
     config.freeze()
     configs.append(config)
-
-
-# -- the header phase of a sync TP/SL request: a watchdog ------------------------------------------
-
-_local = threading.local()
-
-
-class Deadline:
-    """The total deadline of one sync request (``time.monotonic()``), and whether it fired."""
-
-    __slots__ = ('at', 'done', 'fired', 'sock')
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-        self.sock: socket.socket | None = None
-        self.done = False
-        self.fired = False
-
-    def fire(self) -> None:
-        if self.done:
-            return
-        self.fired = True
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
-
-
-class _Watchdog:
-    """One daemon thread for the process, asleep until the earliest armed deadline."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Deadline]] = []
-        self._wake = threading.Condition(threading.Lock())
-        self._order = itertools.count()
-        self._armed = math.inf
-        self._started = False
-
-    def arm(self, deadline: Deadline) -> None:
-        with self._wake:
-            while self._heap and self._heap[0][2].done:
-                heapq.heappop(self._heap)
-            heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
-            if not self._started:
-                self._started = True
-                threading.Thread(target=self._run, name='ccxt-htx-tpsl-deadline', daemon=True).start()
-            if deadline.at < self._armed:
-                self._armed = deadline.at
-                self._wake.notify()
-
-    def _run(self) -> None:
-        with self._wake:
-            while True:
-                while self._heap and self._heap[0][2].done:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._armed = math.inf
-                    self._wake.wait()
-                    continue
-                at = self._heap[0][0]
-                left = at - time.monotonic()
-                if left > 0:
-                    self._armed = at
-                    self._wake.wait(left)
-                    continue
-                heapq.heappop(self._heap)[2].fire()
-
-    def after_fork(self) -> None:
-        self.__init__()  # type: ignore[misc]  # the thread does not survive a fork
-
-
-WATCHDOG = _Watchdog()
-if hasattr(os, 'register_at_fork'):
-    os.register_at_fork(after_in_child=WATCHDOG.after_fork)
-
-
-@contextlib.contextmanager
-def total_deadline(seconds: float) -> Iterator[Deadline]:
-    """While a TP/SL request is sent on this thread: its status line and headers must come within ``seconds``."""
-    deadline = Deadline(time.monotonic() + max(0.0, seconds))
-    _local.deadline = deadline
-    try:
-        yield deadline
-    finally:
-        deadline.done = True
-        _local.deadline = None
-
-
-class _DeadlineConnection:
-    """Hands the socket to the current request's deadline just before the status line is read."""
-
-    sock: Any
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        deadline: Deadline | None = getattr(_local, 'deadline', None)
-        if deadline is None or deadline.done:
-            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-        deadline.sock = self.sock
-        WATCHDOG.arm(deadline)
-        if time.monotonic() >= deadline.at:
-            deadline.fire()
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-
-
-def _pool_classes() -> dict[str, type]:
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    http = type('DeadlineHTTPConnection', (_DeadlineConnection, HTTPConnection), {})
-    https = type('DeadlineHTTPSConnection', (_DeadlineConnection, HTTPSConnection), {})
-    return {'http': type('DeadlineHTTPConnectionPool', (HTTPConnectionPool,), {'ConnectionCls': http}),
-            'https': type('DeadlineHTTPSConnectionPool', (HTTPSConnectionPool,), {'ConnectionCls': https})}
-
-
-def install_header_deadline(session: Any) -> None:
-    """Let the session's adapters hand their sockets to the watchdog (a no-op outside TP/SL requests)."""
-    classes = _pool_classes()
-    for adapter in getattr(session, 'adapters', {}).values():
-        manager = getattr(adapter, 'poolmanager', None)
-        if manager is not None and isinstance(getattr(manager, 'pool_classes_by_scheme', None), dict):
-            manager.pool_classes_by_scheme = dict(classes)

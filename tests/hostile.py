@@ -12,8 +12,15 @@ and the TP/SL endpoints of both families (classic ``swap_(cross_)tpsl_*``, v5 ``
 No signature is checked. Every request is recorded. Each path has a queue of scripted actions
 (taken first) and a default action (used when the queue is empty); an action is a coroutine
 ``(request, record) -> response``: ``reply``, ``drop`` (the server did it, the answer is lost),
-``reset``, ``trickle``, ``redirect``, ``status``, ``garbage``, ``huge``, ``echo_url_in_err_msg``,
-``later``.
+``then_drop`` (any action carried out, its answer lost), ``reset``, ``trickle``, ``chunked``,
+``redirect``, ``status``, ``garbage``, ``huge``, ``echo_url_in_err_msg``, ``later``.
+
+Options that shape every reply of the server, whatever the action (set them on the constructor or
+as attributes at any time): ``close_connections`` (``Connection: close`` on HTTP/1.1: the server
+closes the connection after each reply), ``http10`` (HTTP/1.0 replies, the connection closed after
+each; ``http10_length=False``: without ``Content-Length``, the body ends where the connection does).
+``server.drop_replies(path, count)`` carries out the next ``count`` requests to ``path`` as scripted
+(or by default) and then drops each connection unanswered: the request was done, its answer is lost.
 
 This server is the tests' own, separate from the package's sandbox (``ccxt_htx_tpsl.sandbox``).
 """
@@ -308,6 +315,39 @@ def trickle_headers(byte_every: float = 0.5, seconds: float = 20) -> Action:
     return act
 
 
+def chunked(payload: Any, pieces: int = 3) -> Action:
+    """The reply in ``Transfer-Encoding: chunked``, written in ``pieces`` parts (no ``Content-Length``)."""
+
+    async def act(request: web.Request, record: Record) -> web.StreamResponse:
+        record.processed = True
+        body = json.dumps(payload(record) if callable(payload) else payload).encode()
+        response = web.StreamResponse(headers={'Content-Type': 'application/json'})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        step = max(1, -(-len(body) // pieces))
+        for start in range(0, len(body), step):
+            await response.write(body[start:start + step])
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    return act
+
+
+def then_drop(action: Action) -> Action:
+    """``action`` carried out (its effects happen: ids are made, the request is ``processed``), then the
+    connection closes without its answer: the reply is lost after HTX did the request."""
+
+    async def act(request: web.Request, record: Record) -> web.StreamResponse:
+        response = await action(request, record)
+        record.processed = True
+        if not response.prepared:  # an answer not yet on the wire is never sent
+            return await _hang_up(request, rst=False)
+        return response  # an action that already answered (or hung up) itself
+
+    return act
+
+
 def later(seconds: float, action: Action) -> Action:
     """``action``, ``seconds`` after the request arrived."""
 
@@ -448,15 +488,20 @@ class _State:
     scripts: dict[str, deque[Action]] = field(default_factory=lambda: defaultdict(deque))
     defaults: dict[str, Action] = field(default_factory=dict)
     records: list[Record] = field(default_factory=list)
+    drops: dict[str, int | None] = field(default_factory=dict)  # path -> replies left to drop (None: all)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class HostileServer:
     """The server, on 127.0.0.1 (any free port), served from a background thread; a context manager."""
 
-    def __init__(self, host: str = '127.0.0.1', assets_mode: int = 0) -> None:
+    def __init__(self, host: str = '127.0.0.1', assets_mode: int = 0, close_connections: bool = False,
+                 http10: bool = False, http10_length: bool = True) -> None:
         self.host = host
         self.assets_mode = assets_mode
+        self.close_connections = close_connections  # every reply says Connection: close and closes it
+        self.http10 = http10  # every reply is HTTP/1.0 (the connection closes after it)
+        self.http10_length = http10_length  # HTTP/1.0 with Content-Length (False: the body ends at the close)
         self.new_id = _Ids()
         self._state = _State()
         self._state.defaults.update(_defaults(self))
@@ -492,6 +537,14 @@ class HostileServer:
             self._state.defaults[path] = action
         return self
 
+    def drop_replies(self, *paths: str, count: int | None = 1) -> HostileServer:
+        """Carry out the next ``count`` requests to each of ``paths`` as usual (scripted or default action),
+        then drop each connection without the answer (``None``: every request, until ``count`` is set again)."""
+        with self._state.lock:
+            for path in paths:
+                self._state.drops[path] = count
+        return self
+
     # -- records
 
     @property
@@ -525,7 +578,35 @@ class HostileServer:
             self._state.records.append(record)
             queue = self._state.scripts.get(request.path)
             action = queue.popleft() if queue else self._state.defaults.get(request.path, _not_found)
-        return await action(request, record)
+            if request.path in self._state.drops:
+                left = self._state.drops[request.path]
+                if left is None or left > 0:
+                    action = then_drop(action)
+                    if left is not None:
+                        self._state.drops[request.path] = left - 1
+        response = await action(request, record)
+        if response.prepared or request.transport is None or request.transport.is_closing():
+            return response  # already answered (a stream) or hung up: nothing to shape
+        if self.http10:
+            return await self._http10(request, response)
+        if self.close_connections:
+            response.force_close()  # HTTP/1.1 "Connection: close", then the server closes it
+        return response
+
+    async def _http10(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        """Write ``response`` as an HTTP/1.0 reply straight to the connection, then close it."""
+        body = response.body if isinstance(response, web.Response) and isinstance(response.body, bytes) else b''
+        skip = {'content-length', 'transfer-encoding', 'connection', 'date', 'server'}
+        lines = [f'HTTP/1.0 {response.status} {response.reason}']
+        lines += [f'{name}: {value}' for name, value in response.headers.items() if name.lower() not in skip]
+        if self.http10_length:
+            lines.append(f'Content-Length: {len(body)}')
+        transport = request.transport
+        if transport is not None:
+            transport.write(('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1') + body)
+            transport.close()  # after the buffered reply is written
+        await asyncio.sleep(1)  # the server cancels the handler when it sees the connection gone
+        return web.Response()  # not sent: the connection is closed
 
     async def _open(self) -> web.AppRunner:
         app = web.Application(client_max_size=2**30)
