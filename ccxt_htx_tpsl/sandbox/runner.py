@@ -92,7 +92,8 @@ class Sandbox:
     key by ``account_modes`` or :meth:`set_account_mode`). A ``'classic'`` key may only use the
     classic ``/linear-swap-api/v1/swap_(cross_)tpsl_*`` endpoints, a ``'unified'`` or
     ``'unified-single'`` key only the v5 ones (``/v5/algo/order``, ``.../order/opens``,
-    ``.../cancel_orders``); ``GET /v5/account/asset_mode`` answers all. Orders belong to the UID,
+    ``.../order/history``, ``.../cancel_orders``); ``GET /v5/account/asset_mode`` answers all.
+    Finished orders show in the history endpoints; :meth:`set_mark_price` fires waiting ones. Orders belong to the UID,
     in two books that never mix (a classic ``order_id`` is no ``algo_id``).
 
     Rate limits, counted by arrival and per UID (every key of it): ``uid_trade_rate`` for every
