@@ -250,7 +250,7 @@ def test_classic_history_cross_refusals_and_family(sb: Sandbox) -> None:
     assert [(r.endpoint, r.err_code) for r in sb.requests][-1] == ('swap_tpsl_hisorders', 6023)
 
 
-def test_classic_history_counts_as_a_read_with_its_own_5_per_second() -> None:
+def test_classic_history_counts_against_the_uid_read_budget_not_the_trade_one() -> None:
     with Sandbox(account_mode='classic', uid_read_rate=(3, 60_000)) as sandbox:
         exchange = RawHtx(sandbox.exchange_config())
         body = {'contract_code': 'BTC-USDT', 'status': '0', 'create_date': 30}
