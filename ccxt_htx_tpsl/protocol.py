@@ -72,6 +72,15 @@ V5_HISTORY_STATES: Final[dict[str | None, str]] = {
 single state is what ccxt sends). Key: the ccxt status asked for (None: every finished order)."""
 NO_ORDER_PLACED: Final = '-1'
 """doc (history example): ``relation_order_id`` of a TP/SL that never fired, i.e. placed no order."""
+CLASSIC_HISTORY_STATUSES: Final = ('4', '5', '6', '11')
+"""doc: the ``status`` codes a ``swap_(cross_)tpsl_hisorders`` query may name, comma-joined (besides
+``CLASSIC_HISTORY_ALL``): 4 triggered and its order submitted, 5 submit failed, 6 cancelled, 11 expired."""
+CLASSIC_HISTORY_DEFAULT_PAGE_SIZE: Final = 20
+"""doc: the ``page_size`` of ``swap_(cross_)tpsl_hisorders`` when none is sent (at most
+``CLASSIC_HISTORY_PAGE_SIZE``)."""
+V5_FINISHED_STATES: Final = ('effective', 'canceled', 'failed')
+"""SDK: the final algo ``state`` values ``GET /v5/algo/order/history`` lists (``canceled`` observed;
+``effective`` = triggered and placed, ``failed`` = triggered, not placed: SDK enums)."""
 
 # -- codes -------------------------------------------------------------------------------------
 

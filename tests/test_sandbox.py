@@ -350,13 +350,13 @@ def test_timestamp_and_unknown_paths(sb: Sandbox) -> None:
     before = int(time.time() * 1000)
     reply = requests.get(f'{sb.url}/api/v1/timestamp', timeout=5).json()
     assert reply['status'] == 'ok' and before <= reply['ts'] <= int(time.time() * 1000)
-    # paths and methods the sandbox does not serve: HTTP 200, HTX's classic error JSON (see test_sandbox_robust)
+    # paths and methods the sandbox does not serve: HTTP 404, HTX's classic error JSON (see test_sandbox_robust)
     missing = requests.get(f'{sb.url}/linear-swap-api/v1/nope', timeout=5)
-    assert missing.status_code == 200 and missing.json()['err_msg'] == (
+    assert missing.status_code == 404 and missing.json()['err_msg'] == (
         'not implemented by the sandbox: GET /linear-swap-api/v1/nope')
     wrong = requests.get(f'{sb.url}/linear-swap-api/v1/{CANCEL}', timeout=5)
-    assert (wrong.status_code, wrong.json()['status'], wrong.json()['err_code']) == (200, 'error', 1030)
-    assert [(r.status, r.err_code) for r in sb.requests] == [(200, None), (200, 1030), (200, 1030)]
+    assert (wrong.status_code, wrong.json()['status'], wrong.json()['err_code']) == (404, 'error', 1030)
+    assert [(r.status, r.err_code) for r in sb.requests] == [(200, None), (404, 1030), (404, 1030)]
 
 
 def test_cross_tpsl_order_creates_cross_orders(sb: Sandbox, ex: Any) -> None:

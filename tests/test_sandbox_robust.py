@@ -33,9 +33,9 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def assert_error(response: requests.Response, envelope: str, code: int) -> dict[str, Any]:
-    """HTTP 200, JSON, HTX's error ``code`` in ``envelope`` ('v1' or 'v5')."""
-    assert response.status_code == 200, response.text
+def assert_error(response: requests.Response, envelope: str, code: int, http_status: int = 200) -> dict[str, Any]:
+    """HTTP ``http_status``, JSON, HTX's error ``code`` in ``envelope`` ('v1' or 'v5')."""
+    assert response.status_code == http_status, response.text
     assert response.headers['Content-Type'].startswith('application/json')
     reply: dict[str, Any] = response.json()
     if envelope == 'v5':
@@ -130,17 +130,18 @@ def test_a_failure_outside_the_handlers_answers_1000(sb: Sandbox, monkeypatch: p
     ('POST', '/linear-swap-api/v3/unified_account_info', 'v1'),
     ('GET', '/v5/account/balance', 'v5'),
     ('POST', '/v5/account/asset_mode', 'v5'),
-    ('GET', '/v5/algo/order', 'v5'),
-    ('GET', '/v5/algo/order/history', 'v5'),
+    ('GET', '/v5/algo/orders', 'v5'),
+    ('POST', '/v5/algo/order/history', 'v5'),  # a served path, another method
+    ('GET', '/v5/algo/order/nope', 'v5'),
     ('PUT', '/v5/algo/order', 'v5'),
     ('DELETE', '/v5', 'v5'),
     ('GET', '/', 'v1'),
     ('GET', '/favicon.ico', 'v1'),
 ])
-def test_unimplemented_paths_answer_htx_json(sb: Sandbox, method: str, path: str, family: str) -> None:
+def test_unimplemented_paths_answer_404_with_htx_json(sb: Sandbox, method: str, path: str, family: str) -> None:
     query = f'AccessKeyId={DEMO_API_KEY}&SignatureMethod=HmacSHA256&Signature=c2VjcmV0LXNpZw%3D%3D'
     response = requests.request(method, f'{sb.url}{path}?{query}', data=b'{"x": 1}', timeout=5)
-    reply = assert_error(response, family, 1030)
+    reply = assert_error(response, family, 1030, http_status=404)
     message = reply['message'] if family == 'v5' else reply['err_msg']
     assert message == f'not implemented by the sandbox: {method} {path}'
     assert DEMO_API_KEY not in response.text and 'c2VjcmV0LXNpZw' not in response.text and '?' not in message

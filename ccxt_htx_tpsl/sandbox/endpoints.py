@@ -31,8 +31,9 @@ from .errors import (
     PARAM_ILLEGAL,
     HtxError,
     Json,
+    now_ms,
 )
-from .state import DIRECTIONS, Leg, OrderBook, double_id
+from .state import CLOSED, DIRECTIONS, Leg, OrderBook, double_id
 
 Action = Callable[[OrderBook, str, Json], Any]
 
@@ -40,6 +41,7 @@ MAX_CANCEL_IDS = protocol.CLASSIC_MAX_CANCEL_IDS
 MAX_PAGE_SIZE = protocol.CLASSIC_PAGE_SIZE
 DEFAULT_PAGE_SIZE = 20
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
+_DAY_MS = 86_400_000
 TRADE_TYPES: dict[int, str | None] = {0: None, 3: 'buy', 4: 'sell'}  # 3 closes shorts, 4 longs
 
 
@@ -176,6 +178,69 @@ def open_orders(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLAT
     }
 
 
+HISTORY_SORTS = ('created_at', 'update_time')
+
+
+def _history_contracts(body: Json, margin_mode: str) -> list[Contract]:
+    """``contract_code``; on the cross endpoint, or ``pair`` (every cross contract of the pair, or
+    the one of ``contract_type`` if given; UNCONFIRMED: the doc example sends both)."""
+    pair = text_field(body, 'pair')
+    if text_field(body, 'contract_code') is not None or margin_mode == ISOLATED or pair is None:
+        return [_contract(body, margin_mode)]
+    contract_type = text_field(body, 'contract_type')
+    found = [c for c in contracts.CONTRACTS
+             if c.pair == pair and c.supports(CROSS) and contract_type in (None, c.contract_type)]
+    if not found:
+        raise HtxError(CONTRACT_NOT_FOUND)
+    return found
+
+
+def _history_statuses(body: Json) -> frozenset[int]:
+    """``status``: '0' (every final status, 8 and 10 included) or comma-joined 4, 5, 6, 11; 1066 / 1067."""
+    text = text_field(body, 'status')
+    if text is None:
+        raise empty_field('status')
+    parts = [part.strip() for part in text.split(',')]
+    if any(part not in (protocol.CLASSIC_HISTORY_ALL, *protocol.CLASSIC_HISTORY_STATUSES) for part in parts):
+        raise illegal_field('status')
+    if protocol.CLASSIC_HISTORY_ALL in parts:
+        return CLOSED
+    return frozenset(int(part) for part in parts)
+
+
+def history(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLATED) -> Json:
+    """``swap_(cross_)tpsl_hisorders``: one page of finished orders, newest first (doc vectors
+    v1-tpsl-hisorders-*). Required ``contract_code`` (cross: or ``pair``), ``status``,
+    ``create_date`` (days back, 1 to ``protocol.CLASSIC_HISTORY_MAX_DAYS``: 1067 otherwise,
+    UNCONFIRMED code); optional ``page_index``, ``page_size`` (default 20, at most 50),
+    ``sort_by`` (``created_at``, the default, or ``update_time``: newest first)."""
+    found = _history_contracts(body, margin_mode)
+    statuses = _history_statuses(body)
+    days = text_field(body, 'create_date')
+    if days is None:
+        raise empty_field('create_date')
+    if not days.isdigit() or not 1 <= int(days) <= protocol.CLASSIC_HISTORY_MAX_DAYS:
+        raise illegal_field('create_date')
+    page_index = _integer(body, 'page_index', 1)
+    page_size = _integer(body, 'page_size', protocol.CLASSIC_HISTORY_DEFAULT_PAGE_SIZE)
+    if page_index < 1:
+        raise illegal_field('page_index')
+    if not 1 <= page_size <= protocol.CLASSIC_HISTORY_PAGE_SIZE:
+        raise illegal_field('page_size')
+    sort_by = text_field(body, 'sort_by') or HISTORY_SORTS[0]
+    if sort_by not in HISTORY_SORTS:
+        raise illegal_field('sort_by')
+    since = now_ms() - int(days) * _DAY_MS
+    orders = book.history(uid, found, margin_mode, statuses=statuses, since_ms=since, sort_by=sort_by)
+    start = (page_index - 1) * page_size
+    return {
+        'orders': orders[start:start + page_size],
+        'total_page': math.ceil(len(orders) / page_size),
+        'current_page': page_index,
+        'total_size': len(orders),
+    }
+
+
 def cancel(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLATED) -> Json:
     """``swap_tpsl_cancel``: per-id outcomes in ``data.errors`` / ``data.successes``."""
     contract = _contract(body, margin_mode)
@@ -200,7 +265,10 @@ PRIVATE: dict[str, Action] = {
     'swap_cross_tpsl_openorders': partial(open_orders, margin_mode=CROSS),
     'swap_cross_tpsl_cancel': partial(cancel, margin_mode=CROSS),
     'swap_cross_tpsl_cancelall': partial(cancel_all, margin_mode=CROSS),
+    'swap_tpsl_hisorders': history,
+    'swap_cross_tpsl_hisorders': partial(history, margin_mode=CROSS),
 }
 """Classic private endpoints by name (the path under ``/linear-swap-api/v1/``)."""
-READS = frozenset({'swap_tpsl_openorders', 'swap_cross_tpsl_openorders'})
+READS = frozenset({'swap_tpsl_openorders', 'swap_cross_tpsl_openorders', 'swap_tpsl_hisorders',
+                   'swap_cross_tpsl_hisorders'})
 """The classic endpoints that count against the UID read budget; the others are trade requests."""

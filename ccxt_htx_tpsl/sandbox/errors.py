@@ -57,10 +57,11 @@ CLASSIC_REFUSAL: Final = (int(protocol.CLASSIC_REFUSAL_FOR_UNIFIED[0]), protocol
 # ASSUMED (protocol.V5_REFUSAL_FOR_CLASSIC): a classic account on a v5 algo endpoint gets 4007, in the
 # v5 envelope with ``msg`` like the one 4007 reply ever published. Change it with ``Sandbox(v5_refusal=...)``.
 V5_REFUSAL: Final = (int(protocol.V5_REFUSAL_FOR_CLASSIC[0]), protocol.V5_REFUSAL_FOR_CLASSIC[1])
-# ASSUMED: what a path or method the sandbox does not implement answers: HTTP 200 and
-# protocol.INPUT_ERROR (1030) in the path's envelope, saying "not implemented by the sandbox: METHOD /path".
-# HTX itself answers unknown paths with a gateway 404; the sandbox answers in JSON so that a client
-# under test fails with a readable HTX error instead of an HTML or Spring page.
+# What a path or method the sandbox does not implement answers: HTTP 404, like HTX's gateway for an
+# unknown path, with protocol.INPUT_ERROR (1030) in the path's envelope, saying "not implemented by the
+# sandbox: METHOD /path". UNCONFIRMED: the body of HTX's 404 (no capture); the sandbox answers in JSON
+# so that a client under test fails with a readable error instead of an HTML or Spring page.
+NOT_FOUND_STATUS: Final = 404
 NOT_IMPLEMENTED = INPUT_ERROR
 
 MESSAGES: dict[int, str] = {

@@ -34,6 +34,7 @@ from .server import (
 )
 from .state import (
     ALGO_TYPES,
+    DEFAULT_FIRE_FAILURE,
     POSITION_SIDES,
     SIDES,
     AlgoBook,
@@ -91,7 +92,8 @@ class Sandbox:
     key by ``account_modes`` or :meth:`set_account_mode`). A ``'classic'`` key may only use the
     classic ``/linear-swap-api/v1/swap_(cross_)tpsl_*`` endpoints, a ``'unified'`` or
     ``'unified-single'`` key only the v5 ones (``/v5/algo/order``, ``.../order/opens``,
-    ``.../cancel_orders``); ``GET /v5/account/asset_mode`` answers all. Orders belong to the UID,
+    ``.../order/history``, ``.../cancel_orders``); ``GET /v5/account/asset_mode`` answers all.
+    Finished orders show in the history endpoints; :meth:`set_mark_price` fires waiting ones. Orders belong to the UID,
     in two books that never mix (a classic ``order_id`` is no ``algo_id``).
 
     Rate limits, counted by arrival and per UID (every key of it): ``uid_trade_rate`` for every
@@ -181,6 +183,8 @@ class Sandbox:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._halt: asyncio.Event | None = None  # set when the sandbox owns its loop
         self._thread: threading.Thread | None = None
+        self._prices: dict[str, Decimal] = {}
+        self._prices_lock = threading.Lock()
 
     # -- addresses ---------------------------------------------------------------------------
 
@@ -505,6 +509,52 @@ class Sandbox:
             return self.add_tpsl_orders(contract_code, count=count, api_key=api_key)
         return self.add_algo_orders(contract_code, count, api_key=api_key)
 
+    # -- prices: firing TP/SL orders --------------------------------------------------------------
+
+    def set_mark_price(
+        self, contract: str, price: float | int | str | Decimal, *, fail: bool | tuple[int, str] = False,
+    ) -> list[str]:
+        """Move ``contract``'s price (a code like ``'BTC-USDT'`` or a unified symbol like
+        ``'BTC/USDT:USDT'``) and fire every waiting TP/SL order it crosses, in both books and for
+        every account; returns the ids that fired (classic ``order_id``s, then v5 ``algo_id``s).
+
+        Crossing: an order closing a long (classic ``direction``, v5 ``side`` ``sell``) fires its TP
+        when ``price >= trigger`` and its SL when ``price <= trigger``; closing a short (``buy``) the
+        reverse (classic ``trigger_type`` ``ge``/``le``). Only waiting orders fire: classic status 2,
+        v5 ``active``. The sandbox keeps one price per contract: last, mark and index triggers all
+        read it. An order is not checked when it is placed, only when the price moves.
+
+        A fired order leaves the open listings and shows in the history: classic status 4 with
+        ``triggered_price``, ``relation_order_id`` (the id of the order it placed, from
+        1100000000000000001) and ``update_time``; its waiting pair twin (``relation_tpsl_order_id``)
+        is cancelled (status 6; UNCONFIRMED). v5: state ``effective`` with ``relation_order_id``
+        (from 1600000000000000001), ``actual_volume``, ``actual_price``, ``actual_time``.
+
+        ``fail=True`` makes every firing fail ("fired but refused"): classic status 5 with
+        ``fail_code``/``fail_reason`` ``state.DEFAULT_FIRE_FAILURE`` (1048, UNCONFIRMED; or
+        ``fail=(code, reason)``) and ``relation_order_id`` "-1", the twin left waiting; v5 state
+        ``failed``. ValueError for an unknown contract or a price that is not a positive number.
+        """
+        found = _contract(_contract_code(contract))
+        number = Decimal(_price('price', price))
+        failure: tuple[int, str] | None = None
+        if isinstance(fail, tuple | list):
+            if len(fail) != 2 or isinstance(fail[0], bool) or not isinstance(fail[0], int):
+                raise ValueError(f'fail must be True, False or (fail_code, fail_reason), got {fail!r}')
+            failure = (fail[0], str(fail[1]))
+        elif fail:
+            failure = DEFAULT_FIRE_FAILURE
+        with self._prices_lock:
+            self._prices[found.contract_code] = number
+            fired = self._ctx.book.fire(found, float(number), failure)
+            return fired + self._ctx.algo_book.fire(found, number, failure is not None)
+
+    def mark_price(self, contract: str) -> Decimal:
+        """``contract``'s price: the last :meth:`set_mark_price`, else its reference price."""
+        found = _contract(_contract_code(contract))
+        with self._prices_lock:
+            return self._prices.get(found.contract_code, Decimal(str(found.reference_price)))
+
     # -- faults and records -----------------------------------------------------------------------
 
     def inject(
@@ -569,7 +619,18 @@ def _contract(contract_code: str) -> Contract:
     return contract
 
 
-def _price(name: str, value: float | str) -> str:
+def _contract_code(contract: str) -> str:
+    """A contract code from a code or a unified symbol (``BTC/USDT:USDT`` -> ``BTC-USDT``,
+    ``BTC/USDT:USDT-261225`` -> ``BTC-USDT-261225``)."""
+    base, slash, rest = str(contract).partition('/')
+    if not slash:
+        return str(contract)
+    quote, _, settle = rest.partition(':')
+    expiry = settle.partition('-')[2]
+    return '-'.join(part for part in (base, quote, expiry) if part)
+
+
+def _price(name: str, value: float | str | Decimal) -> str:
     """A positive finite price as HTX's listing writes it, else ValueError."""
     try:
         number = Decimal(str(value).strip())

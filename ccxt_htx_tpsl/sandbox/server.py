@@ -9,7 +9,8 @@ Two API families, each with its own envelope (:mod:`.errors`) and its own order 
 
 - classic ``POST /linear-swap-api/v1/swap_(cross_)tpsl_*``: an account in a unified mode gets
   ``protocol.CLASSIC_REFUSAL_FOR_UNIFIED`` (6023, observed) after the rate check;
-- v5 ``POST /v5/algo/order``, ``GET /v5/algo/order/opens``, ``POST /v5/algo/cancel_orders``:
+- v5 ``POST /v5/algo/order``, ``GET /v5/algo/order``, ``GET /v5/algo/order/opens``,
+  ``GET /v5/algo/order/history``, ``POST /v5/algo/cancel_orders``:
   a classic account gets ``protocol.V5_REFUSAL_FOR_CLASSIC`` (4007, ASSUMED) after the rate check;
   ``GET /v5/account/asset_mode`` answers every account.
 
@@ -17,9 +18,10 @@ Both are signed alike (ccxt's ``sign()`` takes the same branch for ``['contract'
 four auth parameters and, for a GET, the request parameters are signed, a JSON body is not).
 Signature refusals keep the classic ``err_code`` 403 envelope on both families: they come from the
 gateway in front of both (ASSUMED for v5). Anything else that reaches a path or method the sandbox
-does not serve answers HTTP 200 and ``errors.NOT_IMPLEMENTED`` (ASSUMED, protocol.INPUT_ERROR) in the
-path's envelope, and an unexpected failure answers 1000 (protocol.SYSTEM_ERROR): never an HTML page
-or a plain-text 500. No reply or log line carries the query string (``AccessKeyId``, ``Signature``).
+does not serve answers HTTP 404 (as HTX's gateway does) with ``errors.NOT_IMPLEMENTED`` (ASSUMED,
+protocol.INPUT_ERROR) in the path's envelope, and an unexpected failure answers 1000
+(protocol.SYSTEM_ERROR): never a success, an HTML page or a plain-text 500. No reply or log line
+carries the query string (``AccessKeyId``, ``Signature``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .errors import (
     CLASSIC_ENVELOPE,
     CLASSIC_REFUSAL,
     INPUT_ERROR,
+    NOT_FOUND_STATUS,
     NOT_IMPLEMENTED,
     RATE_LIMITED,
     SYSTEM_ERROR,
@@ -227,18 +230,20 @@ def _fault_reply(fault: Fault, envelope: str) -> web.Response:
 def not_implemented_message(method: str, path: str) -> str:
     """The answer text for a path or method the sandbox does not serve (never the query string).
 
-    ASSUMED (errors.NOT_IMPLEMENTED = protocol.INPUT_ERROR, in the path's envelope, HTTP 200): HTX's
-    own gateway answers unknown paths with a 404.
+    Sent with HTTP ``errors.NOT_FOUND_STATUS`` (404) and ``errors.NOT_IMPLEMENTED`` in the path's
+    envelope: HTX's gateway answers unknown paths with a 404; its body is UNCONFIRMED.
     """
     shown = path if len(path) <= _MAX_PATH_IN_MESSAGE else path[:_MAX_PATH_IN_MESSAGE] + '...'
     return f'not implemented by the sandbox: {method} {shown}'
 
 
 def _unrouted(request: web.Request, exc: web.HTTPException) -> web.Response:
-    """HTTP 200 and HTX's error JSON in the path's envelope, for what routing or aiohttp refused."""
+    """HTX's error JSON in the path's envelope, for what routing or aiohttp refused: HTTP 404 for a
+    path or method the sandbox does not serve (never a success), else HTTP 200."""
     envelope = envelope_for(request.path)
     if exc.status in (404, 405):
-        return _json(error_in(envelope, NOT_IMPLEMENTED, not_implemented_message(request.method, request.path)))
+        return _json(error_in(envelope, NOT_IMPLEMENTED, not_implemented_message(request.method, request.path)),
+                     status=NOT_FOUND_STATUS)
     return _json(error_in(envelope, INPUT_ERROR if exc.status < 500 else SYSTEM_ERROR))
 
 

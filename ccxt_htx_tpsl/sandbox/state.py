@@ -14,7 +14,14 @@ HTX migrated only accounts without open orders (April 2026 notice), so no id cro
 
 Each book keeps at most ``max_closed_orders`` closed orders (cancelled, executed, failed...); the
 oldest closed one is forgotten first, and then answers 1061 like an unknown id, as HTX eventually
-does. Open orders are never dropped.
+does. Open orders are never dropped. The kept closed orders are what the history endpoints list
+(classic ``swap_(cross_)tpsl_hisorders``, v5 ``GET /v5/algo/order/history``).
+
+A waiting order fires when the contract's price crosses its trigger (:meth:`OrderBook.fire`,
+:meth:`AlgoBook.fire`, driven by ``Sandbox.set_mark_price``): it leaves the open listing and shows
+in the history as triggered (classic status 4, v5 ``effective``) with the id of the order it
+placed, or as failed (classic 5, v5 ``failed``). Positions are not modelled: a firing always
+"places" its order unless told to fail.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from .. import protocol
 from .contracts import CROSS, ISOLATED, Contract
 from .errors import (
     ORDER_ALREADY_CANCELLED,
@@ -91,6 +99,17 @@ CANCEL_REFUSAL = {
     11: ORDER_EXECUTED,
 }
 FIRST_ORDER_ID = 1_200_000_000_000_000_001  # > 2**53, like HTX's ids
+FIRST_PLACED_ORDER_ID = 1_100_000_000_000_000_001
+"""The ids of the orders a fired classic TP/SL places (its ``relation_order_id``): plain orders, a range
+of their own (no TP/SL ever has one of these ids)."""
+READY = 2  # the only classic status that waits for its trigger
+TRIGGERED = 4  # "triggered, order submitted"
+SUBMIT_FAILED = 5
+NOT_TRIGGERED = protocol.NO_ORDER_PLACED  # relation_order_id of an order that placed none
+# UNCONFIRMED (no source gives a TP/SL's fail_code): what a firing told to fail records by default.
+# 1048 is HTX's "Insufficient close amount available." (USDT-M error table): the usual reason a
+# TP/SL cannot place its closing order (the position is gone). Override per firing.
+DEFAULT_FIRE_FAILURE = (1048, 'Insufficient close amount available.')
 ORDER_ID = re.compile(r'[1-9]\d{17,18}')
 DIRECTIONS = ('buy', 'sell')
 
@@ -122,6 +141,16 @@ class TpslOrder:
     status: int
     created_at: int
     relation_tpsl_order_id: str = '-1'
+    update_time: int = 0  # 0: created_at
+    canceled_at: int | None = None
+    fail_code: int | None = None
+    fail_reason: str | None = None
+    triggered_price: float | None = None
+    relation_order_id: str = NOT_TRIGGERED
+
+    def fires_at(self, price: float) -> bool:
+        """Whether a price crosses the trigger: ``ge`` fires at or above it, ``le`` at or below."""
+        return price >= self.trigger_price if self.trigger_type == 'ge' else price <= self.trigger_price
 
     @property
     def trigger_type(self) -> str:
@@ -156,6 +185,47 @@ class TpslOrder:
         if self.margin_mode == CROSS:
             item.update(pair=self.contract.pair, business_type=self.contract.business_type,
                         contract_type=self.contract.contract_type)
+        return item
+
+    def to_history(self) -> Json:
+        """The ``swap_(cross_)tpsl_hisorders`` item, key for key as the doc vectors
+        v1-tpsl-hisorders-isolated-doc / -cross-doc (cross: ``contract_type``, ``business_type``, ``pair`` first).
+
+        UNCONFIRMED (the vectors show a cancelled order only): ``canceled_at`` is null unless
+        cancelled; a fired order has ``triggered_price`` and, when its order was placed, that order's
+        id as ``relation_order_id``; a failed one has ``fail_code``/``fail_reason`` and ``relation_order_id`` "-1".
+        """
+        item: Json = {}
+        if self.margin_mode == CROSS:
+            item.update(contract_type=self.contract.contract_type, business_type=self.contract.business_type,
+                        pair=self.contract.pair)
+        item.update({
+            'symbol': self.contract.symbol,
+            'contract_code': self.contract.contract_code,
+            'margin_mode': self.margin_mode,
+            'margin_account': self.contract.contract_code if self.margin_mode == ISOLATED else 'USDT',
+            'volume': self.volume,
+            'order_type': 1,
+            'tpsl_order_type': self.tpsl_order_type,
+            'direction': self.direction,
+            'order_id': double_id(self.order_id),
+            'order_id_str': self.order_id,
+            'order_source': 'api',
+            'trigger_type': self.trigger_type,
+            'trigger_price': self.trigger_price,
+            'created_at': self.created_at,
+            'order_price_type': self.order_price_type,
+            'status': self.status,
+            'source_order_id': None,
+            'relation_tpsl_order_id': self.relation_tpsl_order_id,
+            'canceled_at': self.canceled_at,
+            'fail_code': self.fail_code,
+            'fail_reason': self.fail_reason,
+            'triggered_price': self.triggered_price,
+            'relation_order_id': self.relation_order_id,
+            'update_time': self.update_time or self.created_at,
+            'order_price': self.order_price,
+        })
         return item
 
 
@@ -234,13 +304,19 @@ class OrderBook(_Book[TpslOrder]):
 
     def __init__(self, max_closed_orders: int = DEFAULT_MAX_CLOSED_ORDERS) -> None:
         super().__init__(max_closed_orders, FIRST_ORDER_ID)
+        self._next_placed_id = FIRST_PLACED_ORDER_ID
 
     def _store(self, order: TpslOrder) -> None:
         self._orders[order.order_id] = order
         self._note(order)
 
     def _set(self, order: TpslOrder, status: int) -> None:
+        """A new status, stamped: ``update_time`` always, ``canceled_at`` when it becomes cancelled."""
+        now = max(now_ms(), order.created_at)
         order.status = status
+        order.update_time = now
+        if status in (CANCELLED, 8) and order.canceled_at is None:
+            order.canceled_at = now
         self._note(order)
 
     def _note(self, order: TpslOrder) -> None:
@@ -342,6 +418,55 @@ class OrderBook(_Book[TpslOrder]):
         check_choice('status', status, sorted(STATUSES))
         self._force(order_id, status)
 
+    def history(
+        self, uid: str, contracts: Iterable[Contract], margin_mode: str, *, statuses: frozenset[int],
+        since_ms: int, sort_by: str,
+    ) -> list[Json]:
+        """The account's finished orders in ``statuses`` on ``contracts`` created at or after
+        ``since_ms``, newest first by ``sort_by`` (``created_at`` or ``update_time``), as history items."""
+        wanted = set(contracts)
+        with self._lock:
+            found = [o for o in self._orders.values()
+                     if o.uid == uid and o.contract in wanted and o.margin_mode == margin_mode
+                     and o.status in statuses and o.created_at >= since_ms]
+            if sort_by == 'update_time':
+                found.sort(key=lambda o: (o.update_time or o.created_at, int(o.order_id)), reverse=True)
+            else:
+                found.sort(key=lambda o: (o.created_at, int(o.order_id)), reverse=True)
+            return [o.to_history() for o in found]
+
+    def fire(self, contract: Contract, price: float, failure: tuple[int, str] | None) -> list[str]:
+        """Fire every ready (status 2) order on ``contract``, of every account, whose trigger ``price`` crosses.
+
+        Each fires in id order: status 4 with ``triggered_price`` and a new ``relation_order_id`` (the
+        order it placed), or, given ``failure`` ``(fail_code, fail_reason)``, status 5 with those and
+        ``relation_order_id`` "-1". Returns the ids that fired (failed ones included).
+
+        UNCONFIRMED (no source; HTX's pair semantics): when one leg of a TP/SL pair fires and places
+        its order, its twin (``relation_tpsl_order_id``) still waiting is cancelled (status 6,
+        ``canceled_at`` set): the closing order leaves the twin nothing to close. A failed firing
+        leaves the twin waiting. A twin that crosses at the same price (impossible with sane
+        triggers) is cancelled rather than fired, the lower id firing first.
+        """
+        fired: list[str] = []
+        with self._lock:
+            for order in sorted(self._orders.values(), key=lambda o: int(o.order_id)):
+                if order.contract != contract or order.status != READY or not order.fires_at(price):
+                    continue
+                order.triggered_price = price
+                if failure is None:
+                    order.relation_order_id = str(self._next_placed_id)
+                    self._next_placed_id += 1
+                    self._set(order, TRIGGERED)
+                else:
+                    order.fail_code, order.fail_reason = failure
+                    self._set(order, SUBMIT_FAILED)
+                fired.append(order.order_id)
+                twin = self._orders.get(order.relation_tpsl_order_id)
+                if failure is None and twin is not None and twin.uid == order.uid and twin.status in CANCELLABLE:
+                    self._set(twin, CANCELLED)
+        return fired
+
     @staticmethod
     def _owned(order: TpslOrder, uid: str, contract: Contract, margin_mode: str) -> bool:
         return order.uid == uid and order.contract == contract and order.margin_mode == margin_mode
@@ -368,6 +493,9 @@ ALGO_CANCEL_REFUSAL = {
 FIRST_ALGO_ID = 1_500_000_000_000_000_001  # 19 digits, > 2**53, apart from the classic ids
 ALGO_ID = re.compile(r'[1-9]\d{18}')
 FIRST_LIST_ID = 160_000_001  # the listing ``id``: a short number (observed "162173672"), never an algo_id
+FIRST_PLACED_V5_ORDER_ID = 1_600_000_000_000_000_001
+"""The ids of the orders a fired algo order places (its ``relation_order_id``), apart from every algo id."""
+ALGO_FINISHED = ('effective', 'canceled', 'failed')  # what the history lists, in the SDK's words
 
 
 @dataclass(frozen=True)
@@ -404,9 +532,29 @@ class AlgoOrder:
     updated_time: int
     reduce_only: bool | None = None
     client_order_id: str | None = None
+    relation_order_id: str | None = None  # set when it fired and placed an order
+    actual_volume: int | None = None
+    actual_price: str | None = None
+    actual_time: int | None = None
+
+    def fires_at(self, price: Decimal) -> str | None:
+        """The leg (``tp``/``sl``) that ``price`` crosses, or None. Closing a long (``side`` sell) a TP
+        fires at or above its trigger and an SL at or below; closing a short (buy) the reverse."""
+        for kind, leg in (('tp', self.tp), ('sl', self.sl)):
+            if leg is None:
+                continue
+            trigger = Decimal(leg.trigger_price)
+            rises = (kind == 'tp') == (self.side == 'sell')
+            if (price >= trigger) if rises else (price <= trigger):
+                return kind
+        return None
 
     def to_htx(self) -> Json:
-        """The ``GET /v5/algo/order/opens`` item, shaped like the observed vector (values as strings)."""
+        """The ``GET /v5/algo/order/opens`` item, shaped like the observed vector (values as strings);
+        also the history and detail item, which add ``actual_volume``, ``actual_price``,
+        ``actual_time`` and ``relation_order_id`` once the order fired and placed its order
+        (SDK item model; their presence only then is UNCONFIRMED: the observed history items are
+        cancelled ones, without them)."""
         item: Json = {
             'id': str(self.list_id),
             'volume': str(self.volume),
@@ -431,6 +579,11 @@ class AlgoOrder:
             item['reduce_only'] = self.reduce_only
         if self.client_order_id is not None:
             item['algo_client_order_id'] = self.client_order_id
+        if self.relation_order_id is not None:
+            item['actual_volume'] = str(self.actual_volume)
+            item['actual_price'] = self.actual_price
+            item['actual_time'] = str(self.actual_time)
+            item['relation_order_id'] = self.relation_order_id
         return item
 
 
@@ -480,9 +633,10 @@ class AlgoOutcome:
 
 @dataclass
 class _Account:
-    """One UID's algo orders: the active ones (by listing id) and the client-id index."""
+    """One UID's algo orders: the active and the finished ones (by listing id) and the client-id index."""
 
     active: dict[int, AlgoOrder] = field(default_factory=dict)
+    finished: dict[int, AlgoOrder] = field(default_factory=dict)  # effective, canceled, failed
     by_client_id: dict[str, list[str]] = field(default_factory=dict)
     orders: int = 0  # how many of its orders the book holds
 
@@ -496,6 +650,7 @@ class AlgoBook(_Book[AlgoOrder]):
         super().__init__(max_closed_orders, FIRST_ALGO_ID)
         self._accounts: dict[str, _Account] = {}
         self._next_list_id = FIRST_LIST_ID
+        self._next_placed_id = FIRST_PLACED_V5_ORDER_ID
 
     def _insert(self, algo_id: str, uid: str, spec: AlgoSpec, state: str, now: int) -> AlgoOrder:
         order = AlgoOrder(algo_id, self._next_list_id, uid, spec.contract, spec.type, spec.side,
@@ -521,6 +676,10 @@ class AlgoBook(_Book[AlgoOrder]):
             account.active[order.list_id] = order
         else:
             account.active.pop(order.list_id, None)
+        if order.state in ALGO_CLOSED:
+            account.finished[order.list_id] = order
+        else:
+            account.finished.pop(order.list_id, None)
         for algo_id in self._closed.update(order.algo_id, order.state in ALGO_CLOSED):
             self._forget(algo_id)
 
@@ -529,6 +688,8 @@ class AlgoBook(_Book[AlgoOrder]):
         if order is None:
             return
         account = self._accounts[order.uid]
+        account.active.pop(order.list_id, None)
+        account.finished.pop(order.list_id, None)
         if order.client_order_id is not None:
             ids = account.by_client_id.get(order.client_order_id, [])
             if algo_id in ids:
@@ -574,12 +735,67 @@ class AlgoBook(_Book[AlgoOrder]):
             found = [o for o in (account.active.values() if account else ())
                      if (contract is None or o.contract == contract) and type in (None, o.type)
                      and margin_mode in (None, o.margin_mode)]
-            found.sort(key=lambda o: o.list_id, reverse=True)
-            if cursor is not None and direct == 'prev':
-                page = [o for o in found if o.list_id > cursor][-limit:]
+            return [o.to_htx() for o in _page(found, limit, cursor, direct)]
+
+    def history(
+        self, uid: str, *, contract: Contract | None, type: str | None, margin_mode: str | None,
+        states: frozenset[str], start_time: int | None, end_time: int | None,
+        limit: int, cursor: int | None, direct: str,
+    ) -> list[Json]:
+        """One page of the account's finished orders in ``states``, created within
+        [``start_time``, ``end_time``] (ms, either open), newest (largest ``id``) first; paged like :meth:`opens`."""
+        with self._lock:
+            account = self._accounts.get(uid)
+            found = [o for o in (account.finished.values() if account else ())
+                     if o.state in states and (contract is None or o.contract == contract)
+                     and type in (None, o.type) and margin_mode in (None, o.margin_mode)
+                     and (start_time is None or o.created_time >= start_time)
+                     and (end_time is None or o.created_time <= end_time)]
+            return [o.to_htx() for o in _page(found, limit, cursor, direct)]
+
+    def detail(self, uid: str, algo_id: str | None, client_order_id: str | None,
+               contract: Contract | None) -> Json | None:
+        """The account's order with ``algo_id`` (else the newest with ``client_order_id``), in any
+        state, optionally only on ``contract``; None when there is none."""
+        with self._lock:
+            if algo_id is not None:
+                order = self._orders.get(algo_id)
+                candidates = [order] if order is not None and order.uid == uid else []
             else:
-                page = [o for o in found if cursor is None or o.list_id < cursor][:limit]
-            return [o.to_htx() for o in page]
+                account = self._accounts.get(uid)
+                ids = account.by_client_id.get(client_order_id or '', []) if account else []
+                candidates = [self._orders[i] for i in ids if i in self._orders]
+            found = [o for o in candidates if contract is None or o.contract == contract]
+            best = max(found, key=lambda o: o.list_id, default=None)
+            return best.to_htx() if best is not None else None
+
+    def fire(self, contract: Contract, price: Decimal, fail: bool) -> list[str]:
+        """Fire every active order on ``contract``, of every account, whose leg ``price`` crosses
+        (:meth:`AlgoOrder.fires_at`), in ``algo_id`` order. Returns their ids.
+
+        Fired: state ``effective``, ``relation_order_id`` a new id (the order placed),
+        ``actual_volume`` its volume, ``actual_price`` its limit price for a limit leg, else
+        ``price``, ``actual_time`` now. With ``fail``: state ``failed``, nothing placed.
+        UNCONFIRMED: the SDK names these fields; what HTX fills in for a market order (the fill
+        price?) is not published. A ``tpsl`` order is one order: the leg that fires ends it.
+        """
+        fired: list[str] = []
+        with self._lock:
+            for order in sorted(self._orders.values(), key=lambda o: int(o.algo_id)):
+                kind = order.fires_at(price) if order.contract == contract and order.state == ACTIVE else None
+                if kind is None:
+                    continue
+                if not fail:
+                    leg = order.tp if kind == 'tp' else order.sl
+                    assert leg is not None
+                    order.relation_order_id = str(self._next_placed_id)
+                    self._next_placed_id += 1
+                    order.actual_volume = order.volume
+                    order.actual_price = leg.order_price if leg.type == 'limit' else price_text(price)
+                    order.actual_time = max(now_ms(), order.updated_time)
+                self._set(order, 'failed' if fail else 'effective')
+                fired.append(order.algo_id)
+        return fired
 
     def cancel(self, uid: str, items: list[AlgoCancel]) -> list[AlgoOutcome]:
         """Cancel each item in order; ``algo_id`` wins over ``algo_client_order_id``.
@@ -620,6 +836,15 @@ class AlgoBook(_Book[AlgoOrder]):
         """Force an order's state (``effective`` makes a cancel answer 1063)."""
         check_choice('state', state, ALGO_STATES)
         self._force(algo_id, state)
+
+
+def _page(found: list[AlgoOrder], limit: int, cursor: int | None, direct: str) -> list[AlgoOrder]:
+    """The v5 cursor paging, newest first: without ``cursor`` the newest ``limit``; ``next``: the
+    newest ``limit`` strictly older than it; ``prev``: the ``limit`` strictly newer ones nearest to it."""
+    found = sorted(found, key=lambda o: o.list_id, reverse=True)
+    if cursor is not None and direct == 'prev':
+        return [o for o in found if o.list_id > cursor][-limit:]
+    return [o for o in found if cursor is None or o.list_id < cursor][:limit]
 
 
 def price_text(value: float | int | str | Decimal) -> str:

@@ -43,6 +43,7 @@ from .errors import (
     CONTRACT_NOT_FOUND,
     INPUT_ERROR,
     NO_CROSS_MARGIN,
+    ORDER_NOT_FOUND,
     PARAM_ILLEGAL,
     HtxError,
     Json,
@@ -68,6 +69,8 @@ V5_DEFAULT_PAGE_LIMIT: Final = 10
 LISTED_TYPES: Final = (*ALGO_TYPES, 'trailing_stop')
 """``type`` filters the opens listing accepts (observed: ``tp``, ``trailing_stop``; no trailing order is listed)."""
 DIRECTS: Final = ('next', 'prev')
+DETAIL_NOT_FOUND: Final = ORDER_NOT_FOUND
+"""UNCONFIRMED: what ``GET /v5/algo/order`` answers for an id the account does not have (no reply published)."""
 MAX_CLIENT_ID_LENGTH: Final = 64
 """ASSUMED: the longest ``algo_client_order_id`` (no public limit; keeps the book's memory bounded)."""
 _MAX_PRICE_CHARS = 32
@@ -216,6 +219,13 @@ def open_algo_orders(book: AlgoBook, uid: str, query: Mapping[str, Any]) -> list
     contract = _contract(code, None) if code is not None else None
     kind = _choice(query, 'type', LISTED_TYPES)
     margin_mode = _choice(query, 'margin_mode', MARGIN_MODES)
+    limit, cursor, direct = _paging(query)
+    return book.opens(uid, contract=contract, type=kind, margin_mode=margin_mode, limit=limit,
+                      cursor=cursor, direct=direct)
+
+
+def _paging(query: Mapping[str, Any]) -> tuple[int, int | None, str]:
+    """``limit`` (default :data:`V5_DEFAULT_PAGE_LIMIT`, 1 to ``protocol.V5_PAGE_LIMIT``), ``from``, ``direct``."""
     limit = _integer(query, 'limit')
     if limit is None:
         limit = V5_DEFAULT_PAGE_LIMIT
@@ -223,8 +233,60 @@ def open_algo_orders(book: AlgoBook, uid: str, query: Mapping[str, Any]) -> list
         raise illegal_field('limit')
     cursor = _integer(query, 'from')
     direct = _choice(query, 'direct', DIRECTS, 'next') or 'next'
-    return book.opens(uid, contract=contract, type=kind, margin_mode=margin_mode, limit=limit,
-                      cursor=cursor, direct=direct)
+    return limit, cursor, direct
+
+
+def _states(query: Mapping[str, Any]) -> frozenset[str]:
+    """``states`` (comma-joined; HTX.Net sends ``state``): final states only, 1067 otherwise; all when absent."""
+    name = 'states' if text_field(query, 'states') is not None else 'state'
+    text = text_field(query, name)
+    if text is None:
+        return frozenset(protocol.V5_FINISHED_STATES)
+    parts = frozenset(part.strip() for part in text.split(','))
+    if not parts <= frozenset(protocol.V5_FINISHED_STATES):
+        raise illegal_field(name)
+    return parts
+
+
+def algo_order_history(book: AlgoBook, uid: str, query: Mapping[str, Any]) -> list[Json]:
+    """``GET /v5/algo/order/history``: finished (``effective``, ``canceled``, ``failed``) orders, newest
+    first, ``data`` a bare list of items shaped like the opens listing's (observed:
+    v5-algo-history-tp-canceled, v5-algo-history-tp-states-canceled).
+
+    Filters as the opens listing (``contract_code``, ``type``, ``margin_mode``) plus ``states``
+    (also ``state``), ``start_time`` and ``end_time`` (ms, on ``created_time``: UNCONFIRMED which
+    time HTX filters on); paging ``limit``, ``from``, ``direct`` as the opens listing. An open
+    state (``active``) in ``states`` answers 1067 (UNCONFIRMED).
+    """
+    code = text_field(query, 'contract_code')
+    contract = _contract(code, None) if code is not None else None
+    kind = _choice(query, 'type', LISTED_TYPES)
+    margin_mode = _choice(query, 'margin_mode', MARGIN_MODES)
+    states = _states(query)
+    start_time, end_time = _integer(query, 'start_time'), _integer(query, 'end_time')
+    limit, cursor, direct = _paging(query)
+    return book.history(uid, contract=contract, type=kind, margin_mode=margin_mode, states=states,
+                        start_time=start_time, end_time=end_time, limit=limit, cursor=cursor, direct=direct)
+
+
+def algo_order_detail(book: AlgoBook, uid: str, query: Mapping[str, Any]) -> list[Json]:
+    """``GET /v5/algo/order``: one order of the account in any state, by ``algo_id`` (else the newest
+    with ``algo_client_order_id``); ``data`` a LIST with its item (observed: v5-algo-detail-tp, queried
+    with ``algo_id`` and ``type``). Optional ``contract_code`` and ``type`` must match it.
+
+    UNCONFIRMED: neither id answers 1066 ``algo_id cannot be empty.``; no such order of this account
+    answers :data:`DETAIL_NOT_FOUND` (1061, the v5 envelope) rather than an empty list.
+    """
+    algo_id, client_id = text_field(query, 'algo_id'), text_field(query, 'algo_client_order_id')
+    if algo_id is None and client_id is None:
+        raise empty_field('algo_id')
+    code = text_field(query, 'contract_code')
+    contract = _contract(code, None) if code is not None else None
+    kind = _choice(query, 'type', LISTED_TYPES)
+    item = book.detail(uid, algo_id, client_id, contract)
+    if item is None or kind not in (None, item['type']):
+        raise HtxError(DETAIL_NOT_FOUND)
+    return [item]
 
 
 def _cancel_item(item: Any) -> AlgoCancel:
@@ -259,6 +321,9 @@ V5_PRIVATE: dict[tuple[str, str], tuple[V5Action, bool]] = {
     ('POST', 'v5/algo/order'): (create_algo_order, False),
     ('GET', 'v5/algo/order/opens'): (open_algo_orders, True),
     ('POST', 'v5/algo/cancel_orders'): (cancel_algo_orders, False),
+    ('GET', 'v5/algo/order'): (algo_order_detail, True),
+    ('GET', 'v5/algo/order/history'): (algo_order_history, True),
 }
 """v5 algo endpoints by (method, path under the host root) -> (action, is a read). The fault and
-record key is the path's last segment: ``order``, ``opens``, ``cancel_orders``."""
+record key is the path's last segment: ``order`` (create and detail), ``opens``, ``history``,
+``cancel_orders``."""
