@@ -54,7 +54,10 @@ PREFIX = 'htx-tpsl:v1'
 TIMEOUT_S = 0.25  # a store call (connect or reply) that takes longer counts as unreachable
 RETRY_FIRST_S = 0.5  # after a failure, the store is tried again after this, doubling ...
 RETRY_MAX_S = 8.0  # ... up to this
-PENDING_MS = 100.0  # a reservation not marked sent within this is not reused
+PENDING_MS = 100.0  # a reservation not marked sent within this is not handed out again by wait()
+ABANDONED_MS = 1000.0  # ... and one older than this is not taken by sent() either
+PEERS_MS = 10_000.0  # processes that asked the store within this long are counted as sharing the budget
+SLOW_MS = 1.0  # a reservation that took longer than this has its latest arrival moved to the send time
 REDIS_SCHEMES = ('redis', 'rediss', 'unix')
 
 
@@ -74,9 +77,11 @@ class Store(Protocol):
 
     name: str  # the URL without its password
 
-    def acquire(self, slots: Sequence[Slot], member: str, early: float, force: bool) -> float:
-        """Reserve a slot in every window for a request arriving at ``early`` at the earliest;
-        0 if reserved, else the ms to wait (nothing reserved). ``force``: reserve anyway."""
+    def acquire(self, slots: Sequence[Slot], member: str, early: float, force: bool, peers: tuple[str, str],
+                ) -> tuple[float, int]:
+        """Reserve a slot in every window for a request arriving at ``early`` at the earliest: the ms
+        to wait (0: reserved; else nothing reserved; ``force``: reserve anyway), and how many
+        processes used the budget lately (``peers``: the account's key for them and this process's tag)."""
         ...
 
     def settle(self, keys: Sequence[str], member: str, arrived: float, blocked: Sequence[float | None],
@@ -95,29 +100,38 @@ class Store(Protocol):
 
 # -- Redis ------------------------------------------------------------------------------------
 
-# KEYS: per window, its sorted set (member -> arrived-by time) then its hash (last, blocked).
-# ARGV: n, member, early, force, ttl, then per window: limit, interval, spacing, late.
-# Replies a string (Redis turns Lua numbers into integers): the ms to wait, '0' when reserved.
+# KEYS: per window, its sorted set (member -> arrived-by time) then its hash (last, blocked); last,
+# the account's sorted set of processes (tag -> last seen). ARGV: n, member, early, force, ttl, tag,
+# peers_ms, then per window: limit, interval, spacing, late. Replies a string (Redis turns Lua numbers
+# into integers): 'wait peers', wait the ms to wait ('0': reserved).
 ACQUIRE_LUA = """
 local n, member, early, force, ttl = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1', ARGV[5]
+local tag, peers_ms, peers = ARGV[6], tonumber(ARGV[7]), KEYS[2 * n + 1]
+redis.call('ZADD', peers, early, tag)
+redis.call('ZREMRANGEBYSCORE', peers, '-inf', early - peers_ms)
+redis.call('PEXPIRE', peers, math.floor(peers_ms))
+local count_peers = redis.call('ZCARD', peers)
 local wait = 0
 for i = 1, n do
-  local a = 5 + (i - 1) * 4
+  local a = 7 + (i - 1) * 4
   local limit, interval, spacing = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local z, h = KEYS[2 * i - 1], KEYS[2 * i]
-  redis.call('ZREMRANGEBYSCORE', z, '-inf', early - interval)
-  local count = redis.call('ZCARD', z)
+  -- Entries are dropped only a window after they stop counting for this request: another
+  -- process may place the same instant a little earlier in HTX's time and still need them.
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', early - 2 * interval)
+  local count = redis.call('ZCOUNT', z, '(' .. string.format('%.3f', early - interval), '+inf')
   if count >= limit then
-    local oldest = redis.call('ZRANGE', z, count - limit, count - limit, 'WITHSCORES')
+    local total = redis.call('ZCARD', z)
+    local oldest = redis.call('ZRANGE', z, total - limit, total - limit, 'WITHSCORES')
     wait = math.max(wait, tonumber(oldest[2]) + interval - early)
   end
   local meta = redis.call('HMGET', h, 'last', 'blocked')
   if meta[1] then wait = math.max(wait, tonumber(meta[1]) + spacing - early) end
   if meta[2] then wait = math.max(wait, tonumber(meta[2]) - early) end
 end
-if wait > 0 and not force then return string.format('%.3f', wait) end
+if wait > 0 and not force then return string.format('%.3f %d', wait, count_peers) end
 for i = 1, n do
-  local late = ARGV[5 + (i - 1) * 4 + 4]
+  local late = ARGV[7 + (i - 1) * 4 + 4]
   local z, h = KEYS[2 * i - 1], KEYS[2 * i]
   redis.call('ZADD', z, late, member)
   local last = tonumber(redis.call('HGET', h, 'last'))
@@ -125,7 +139,7 @@ for i = 1, n do
   redis.call('PEXPIRE', z, ttl)
   redis.call('PEXPIRE', h, ttl)
 end
-return '0'
+return string.format('0 %d', count_peers)
 """
 
 # KEYS as above. ARGV: n, member, arrived, ttl, then per window: blocked-until ('' for none).
@@ -151,11 +165,15 @@ class RedisStore:
 
     def __init__(self, url: str) -> None:
         import redis  # the 'redis' extra; an ImportError is reported by open_store
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.name = redacted(url)
+        # No retries inside redis-py (its default backs off for seconds): a failed call falls back
+        # to in-process pacing at once, and the pacer tries the store again later.
         self.client: Any = redis.Redis.from_url(
             url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S, retry_on_timeout=False,
-            health_check_interval=0)
+            retry=Retry(NoBackoff(), 0), health_check_interval=0)
         self._acquire = self.client.register_script(ACQUIRE_LUA)  # EVALSHA, loaded again after a restart
         self._settle = self.client.register_script(SETTLE_LUA)
 
@@ -163,11 +181,14 @@ class RedisStore:
     def _keys(keys: Iterable[str]) -> list[str]:
         return [name for key in keys for name in (key + ':z', key + ':h')]
 
-    def acquire(self, slots: Sequence[Slot], member: str, early: float, force: bool) -> float:
-        args: list[Any] = [len(slots), member, repr(early), '1' if force else '0', _ttl(slots)]
+    def acquire(self, slots: Sequence[Slot], member: str, early: float, force: bool, peers: tuple[str, str],
+                ) -> tuple[float, int]:
+        args: list[Any] = [len(slots), member, repr(early), '1' if force else '0', _ttl(slots), peers[1], PEERS_MS]
         for slot in slots:
             args += [slot.limit, repr(slot.interval), repr(slot.spacing), repr(slot.late)]
-        return float(self._acquire(keys=self._keys(s.key for s in slots), args=args))
+        reply = self._acquire(keys=[*self._keys(s.key for s in slots), peers[0]], args=args)
+        wait, count = (reply.decode() if isinstance(reply, bytes) else str(reply)).split()
+        return float(wait), int(count)
 
     def settle(self, keys: Sequence[str], member: str, arrived: float, blocked: Sequence[float | None],
                ttl_ms: int) -> None:
@@ -194,6 +215,8 @@ CREATE TABLE IF NOT EXISTS entries (win TEXT NOT NULL, member TEXT NOT NULL, lat
                                     expires REAL NOT NULL, PRIMARY KEY (win, member)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_late ON entries (win, late);
 CREATE TABLE IF NOT EXISTS meta (win TEXT PRIMARY KEY, last REAL, blocked REAL, expires REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS peers (account TEXT NOT NULL, tag TEXT NOT NULL, seen REAL NOT NULL,
+                                  PRIMARY KEY (account, tag)) WITHOUT ROWID;
 """
 
 
@@ -211,9 +234,17 @@ class SqliteStore:
         if self._db is None or self._pid != os.getpid():
             db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None, check_same_thread=False)
             try:
-                db.execute('PRAGMA journal_mode=WAL')
-                db.execute('PRAGMA synchronous=OFF')  # pacing state: losing the last writes in a crash is harmless
-                db.executescript(SCHEMA)
+                for attempt in range(20):  # processes opening the file at once: switching to WAL is not queued
+                    try:
+                        if db.execute('PRAGMA journal_mode').fetchone()[0].lower() != 'wal':
+                            db.execute('PRAGMA journal_mode=WAL')
+                        db.execute('PRAGMA synchronous=OFF')  # pacing state: losing the last writes is harmless
+                        db.executescript(SCHEMA)
+                        break
+                    except sqlite3.OperationalError as error:
+                        if 'locked' not in str(error) or attempt == 19:
+                            raise
+                        time.sleep(0.01 * (attempt + 1))
             except BaseException:
                 db.close()
                 raise
@@ -239,15 +270,21 @@ class SqliteStore:
                     db.close()
                 raise
 
-    def acquire(self, slots: Sequence[Slot], member: str, early: float, force: bool) -> float:
+    def acquire(self, slots: Sequence[Slot], member: str, early: float, force: bool, peers: tuple[str, str],
+                ) -> tuple[float, int]:
         expires = time.time() * 1000 + _ttl(slots)
 
-        def work(db: sqlite3.Connection) -> float:
+        def work(db: sqlite3.Connection) -> tuple[float, int]:
+            db.execute('INSERT OR REPLACE INTO peers VALUES (?, ?, ?)', (peers[0], peers[1], early))
+            db.execute('DELETE FROM peers WHERE account = ? AND seen <= ?', (peers[0], early - PEERS_MS))
+            count = int(db.execute('SELECT count(*) FROM peers WHERE account = ?', (peers[0],)).fetchone()[0])
             wait = 0.0
             for slot in slots:
-                db.execute('DELETE FROM entries WHERE win = ? AND late <= ?', (slot.key, early - slot.interval))
+                # dropped a window after they stop counting for this request (see ACQUIRE_LUA)
+                db.execute('DELETE FROM entries WHERE win = ? AND late <= ?', (slot.key, early - 2 * slot.interval))
                 lates = [row[0] for row in db.execute(
-                    'SELECT late FROM entries WHERE win = ? ORDER BY late DESC LIMIT ?', (slot.key, slot.limit))]
+                    'SELECT late FROM entries WHERE win = ? AND late > ? ORDER BY late DESC LIMIT ?',
+                    (slot.key, early - slot.interval, slot.limit))]
                 if len(lates) >= slot.limit:
                     wait = max(wait, lates[slot.limit - 1] + slot.interval - early)
                 row = db.execute('SELECT last, blocked FROM meta WHERE win = ?', (slot.key,)).fetchone()
@@ -258,7 +295,7 @@ class SqliteStore:
                     if blocked is not None:
                         wait = max(wait, blocked - early)
             if wait > 0 and not force:
-                return wait
+                return wait, count
             for slot in slots:
                 db.execute('INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)', (slot.key, member, slot.late, expires))
                 db.execute('INSERT INTO meta (win, last, expires) VALUES (?, ?, ?) ON CONFLICT (win) DO UPDATE SET '
@@ -268,9 +305,11 @@ class SqliteStore:
                 now = time.time() * 1000
                 db.execute('DELETE FROM entries WHERE expires < ?', (now,))
                 db.execute('DELETE FROM meta WHERE expires < ?', (now,))
-            return 0.0
+                db.execute('DELETE FROM peers WHERE seen < ?', (early - PEERS_MS,))
+            return 0.0, count
 
-        return float(self._transaction(work))
+        wait, count = self._transaction(work)
+        return float(wait), int(count)
 
     def settle(self, keys: Sequence[str], member: str, arrived: float, blocked: Sequence[float | None],
                ttl_ms: int) -> None:
@@ -391,9 +430,14 @@ def new_pacer(exchange: Any, paths: Mapping[str, Iterable[str]], windows: Mappin
     return SharedPacer(paths, windows, margin, sure, store=store, account=account, label=str(exchange.id))
 
 
+def _ttl_after(arrived: float, interval: float) -> int:
+    """How long (ms) keys must live for an entry that arrived by ``arrived``: two windows after it, and a second."""
+    return int(max(0.0, arrived - time.time() * 1000) + 2 * interval) + 1000
+
+
 def _ttl(slots: Sequence[Slot]) -> int:
-    """How long a window's keys outlive their last request: its latest arrival plus one window, and a second."""
-    return int(max((s.interval + max(0.0, s.late - time.time() * 1000) for s in slots), default=0.0)) + 1000
+    """How long a window's keys outlive their last request: its latest arrival plus two windows, and a second."""
+    return int(max((2 * s.interval + max(0.0, s.late - time.time() * 1000) for s in slots), default=0.0)) + 1000
 
 
 # -- the pacer --------------------------------------------------------------------------------
@@ -420,6 +464,9 @@ class SharedPacer(Pacer):
         self._retry_at = 0.0  # monotonic s: when to try the store again
         self._retry_s = RETRY_FIRST_S
         self._tag = f'{os.getpid()}-{secrets.token_hex(4)}'
+        self.peers = 1  # processes sharing the budget lately, as the store last said
+        self.forced = 0  # requests recorded without a reservation (the caller stopped waiting)
+        self._last_sent: dict[str, float] = {}  # window -> this process's last send (for pacing alone)
         self._pending: dict[str, tuple[str, float]] = {}  # path -> (member, when reserved)
         self._members: dict[int, tuple[Ticket, str]] = {}  # id(ticket) -> (ticket, member) until settled
 
@@ -442,6 +489,9 @@ class SharedPacer(Pacer):
             spacing = window.spacing - min(spread, window.interval / 2) / window.limit
             slots.append(Slot(self._key(key), window.limit, window.interval, spacing, late))
         return slots, early
+
+    def _peers(self) -> tuple[str, str]:
+        return f'{PREFIX}:{self.account}:peers', self._tag
 
     def _member(self) -> str:
         return f'{self._tag}-{next(_SEQUENCE)}'
@@ -480,9 +530,22 @@ class SharedPacer(Pacer):
 
     # -- Pacer
 
+    def patience(self, path: str) -> float:
+        """As in-process, times the processes sharing the budget: each waits its turn among them."""
+        return super().patience(path) * (max(1, self.peers) if self.shared else 1)
+
+    def _alone(self, path: str, now: float, local: float) -> float:
+        """While the store is unreachable: this process's share of the spacing (as many as were sharing)."""
+        for key in self.keys(path):
+            window = self.windows[key]
+            local = max(local, self._last_sent.get(key, -math.inf) + window.spacing * self.peers - now)
+        return local
+
     def wait(self, path: str, now: float) -> float:
         local = super().wait(path, now)
-        if local > 0 or not self._usable() or not self.keys(path):
+        if not self._usable():
+            return self._alone(path, now, local)
+        if local > 0 or not self.keys(path):
             return local
         pending = self._pending.get(path)
         if pending is not None and now - pending[1] < PENDING_MS:
@@ -490,10 +553,10 @@ class SharedPacer(Pacer):
         slots, early = self._slots(path, now)
         member = self._member()
         try:
-            wait = self.store.acquire(slots, member, early, force=False)
+            wait, self.peers = self.store.acquire(slots, member, early, False, self._peers())
         except Exception as error:
             self._failed(error)
-            return local
+            return self._alone(path, now, local)
         self._answered(now)
         if wait > 0:
             cap = max(self.windows[k].interval + self.windows[k].spacing for k in self.keys(path))
@@ -503,14 +566,27 @@ class SharedPacer(Pacer):
 
     def sent(self, path: str, now: float) -> Ticket:
         ticket = super().sent(path, now)
+        for key in ticket.window_keys:
+            self._last_sent[key] = now
         pending = self._pending.pop(path, None)
         member: str | None = None
-        if pending is not None and now - pending[1] < PENDING_MS:
+        if pending is not None and now - pending[1] < ABANDONED_MS:
             member = pending[0]
+            if now - pending[1] > SLOW_MS and ticket.window_keys and self.shared:
+                # The store took a while to answer (a busy SQLite file, a slow network): the
+                # reservation's latest arrival was reckoned from before the call; move it to now.
+                keys = ticket.window_keys
+                late = now + min(self.latency.high(), min(self.windows[k].interval for k in keys))
+                try:
+                    self.store.settle([self._key(k) for k in keys], member, late, [None] * len(keys),
+                                      _ttl_after(late, max(self.windows[k].interval for k in keys)))
+                except Exception as error:
+                    self._failed(error)
         elif ticket.window_keys and self._usable():  # the caller stopped waiting: it counts all the same
+            self.forced += 1
             slots, early = self._slots(path, now)
             try:
-                self.store.acquire(slots, candidate := self._member(), early, force=True)
+                _, self.peers = self.store.acquire(slots, candidate := self._member(), early, True, self._peers())
                 member = candidate
                 self._answered(now)
             except Exception as error:
@@ -541,7 +617,7 @@ class SharedPacer(Pacer):
             return
         keys = ticket.window_keys
         blocked = [self.windows[k].blocked_until if self.windows[k].blocked_until > -math.inf else None for k in keys]
-        ttl = int(max(self.windows[k].interval for k in keys)) + 1000 if keys else 1000
+        ttl = _ttl_after(ticket.arrived_by, max(self.windows[k].interval for k in keys)) if keys else 1000
         try:
             self.store.settle([self._key(k) for k in keys], record[1], ticket.arrived_by, blocked, ttl)
         except Exception as error:

@@ -173,7 +173,8 @@ def test_the_store_holds_neither_the_api_key_nor_the_secret(
         keys = [k.decode() for k in client.keys(f'{_ratestore.PREFIX}:{account}:*')]
         dump = ''.join(k.decode() for k in client.scan_iter())  # every key of the store
         for key in keys:
-            dump += str(client.zrange(key, 0, -1, withscores=True) if key.endswith(':z') else client.hgetall(key))
+            kind = client.type(key)
+            dump += str(client.zrange(key, 0, -1, withscores=True) if kind == b'zset' else client.hgetall(key))
     else:
         path = store_url[len('sqlite://'):]
         dump = ''.join(pathlib.Path(p).read_bytes().decode('latin-1')
@@ -240,10 +241,16 @@ def test_redis_stopped_mid_run_then_back(make_exchange: Any, classic: Sandbox, r
         time.sleep(_ratestore.RETRY_MAX_S / 2)  # every instance's next try is due by then
         again = [classic.add_tpsl_orders(CONTRACT, count=20) for _ in bots]
         after = cancel_together(flavour, run, bots, again)
-    for result, batch in zip([*results, *after], [*batches, *again], strict=True):
+    for result, batch in zip(results, batches, strict=True):
+        # while Redis was down the two paced alone and could trip HTX's window: a chunk refused
+        # three times is reported without a confirmed state, never as cancelled or not
+        orders = result if isinstance(result, list) else result.orders
+        assert [o['id'] for o in orders] == batch
+        for order in orders:
+            cancelled = classic.order(order['id'])['status'] == 6  # type: ignore[index]
+            assert order['status'] == ('canceled' if cancelled else None), (order, cancelled)
+    for result, batch in zip(after, again, strict=True):
         assert all_canceled(result, batch), result
-    for batch in [*batches, *again]:
-        assert all(classic.order(i)['status'] == 6 for i in batch)  # type: ignore[index]
     assert len(creates) == 1 and creates[0].err_code is None and len(legs) == 2  # one request, never re-sent
     messages = [r.getMessage() for r in caplog.records if 'rate store' in r.getMessage()]
     assert any('unreachable' in m for m in messages) and any('answers again' in m for m in messages)
