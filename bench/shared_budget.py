@@ -289,14 +289,15 @@ def _fmt(value: Any, spec: str = '.3f') -> str:
 def print_rows(title: str, rows: list[dict[str, Any]]) -> None:
     print(f'\n## {title}\n')
     print('| class | processes x ids | store | finished | 1032 refusals | requests (distinct) | peak/1 s '
-          '| wall s | bound s | wall / bound | ids reported / total | untruthful | create requests |')
-    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+          '| wall s | bound s | wall / bound | ids reported / total | untruthful | create requests '
+          '| store fallbacks | sent unreserved |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for r in rows:
         print(f"| {r['flavour']} | {r['processes']} x {r['ids_each']} | {r['store']} "
               f"| {r['finished']}/{r['processes']} | {r['refused_1032']} | {r['requests']} ({r['distinct']}) "
               f"| {r['peak_per_1s']} | {_fmt(r['wall_s'], '.2f')} "
               f"| {_fmt(r['bound_s'], '.1f')} | {_fmt(r['ratio'])} | {r['ids_reported']} / {r['ids_total']} "
-              f"| {r['untruthful']} | {r['create_requests']} |")
+              f"| {r['untruthful']} | {r['create_requests']} | {r['store_fallbacks']} | {r['forced']} |")
         if r['late_starts']:
             print(f"|  | ({r['late_starts']} process(es) were still starting at the common start) |")
 

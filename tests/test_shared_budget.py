@@ -302,3 +302,21 @@ def test_describe_store_says_what_and_whether_it_answers(redis_url: str, tmp_pat
     name, ok, detail = _ratestore.describe_store(dead)
     assert not ok and 'unreachable' in detail and 'hunter2' not in name + detail
     assert _ratestore.describe_store('ftp://x')[1] is False
+
+
+def test_while_the_store_is_down_each_process_paces_at_its_share(own_redis: RedisServer) -> None:
+    """The store says how many processes share the budget; unreachable, each keeps to its share of the spacing."""
+    paths, windows = {'POST a': ('POST a',)}, {'POST a': (5, 1000)}
+    account = f'share-{time.time_ns()}'
+    store = _ratestore.open_store(own_redis.url)
+    bots = [_ratestore.SharedPacer(paths, windows, 0.0, (), store=store, account=account) for _ in range(2)]
+    now = time.time() * 1000
+    for bot in bots:
+        now += 250
+        assert bot.wait('POST a', now) == 0
+        bot.sent('POST a', now)
+    assert bots[1].peers == 2 and bots[1].patience('POST a') == 2 * Pacer(paths, windows).patience('POST a')
+    own_redis.stop()
+    later = now + 300  # past the spacing of one process alone (200 ms), before its share (2 x 200 ms)
+    assert bots[1].wait('POST a', later) == pytest.approx(now + 400 - later)
+    assert not bots[1].shared
