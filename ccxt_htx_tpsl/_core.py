@@ -25,6 +25,7 @@ from ccxt.base.errors import BadRequest, BadSymbol, BaseError, ExchangeError, Ex
 from . import _endpoints, _errors, _families, _validate, protocol
 from ._model import Retry
 from ._pacing import Pacer, Ticket
+from ._ratestore import new_pacer  # options['tpslRateStore']: windows shared by processes
 from ._results import TpslResultsMixin
 from ._secrets import LOG_SCRUBBER, Scrubber
 from ._transport import NOT_FOLLOWED, signed
@@ -227,7 +228,7 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
                 windows['uid:' + budget] = window
         paths = {e.key: (e.key, 'uid:' + e.budget) for e in _endpoints.ALL}
         margin = self.safe_number(self.options, 'tpslRateLimitMargin', 0.0) or 0.0
-        return Pacer(paths, windows, margin, sure=_endpoints.CREATES)
+        return new_pacer(self, paths, windows, margin, _endpoints.CREATES)  # in-process unless tpslRateStore
 
     def calculate_rate_limiter_cost(
         self, api: Any, method: Any, path: Any, params: Any, config: dict[str, Any] = {}
