@@ -13,7 +13,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / 'ccxt_htx_tpsl'
 # A module may import modules of a lower layer only (the sandbox's own modules: each other, without a loop).
 LAYERS: dict[str, int] = {
     'protocol': 0, '_model': 0, '_secrets': 0, '_pacing': 0,
-    '_validate': 1, '_endpoints': 1, '_family': 1,
+    '_validate': 1, '_endpoints': 1, '_family': 1, '_ratestore': 1,
     '_transport': 2, '_classic': 2, '_v5': 2, '_results': 2,
     '_families': 3,
     '_errors': 4,

@@ -26,12 +26,15 @@ class Fault:
     err_msg: str | None = None
     http_status: int | None = None
     delay: float | None = None
+    drop: bool = False  # the request takes effect, then the connection closes without its reply
     seen: int = 0
     fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.err_code is None and self.http_status is None and self.delay is None:
-            raise ValueError('a fault needs err_code, http_status or delay')
+        if self.err_code is None and self.http_status is None and self.delay is None and not self.drop:
+            raise ValueError('a fault needs err_code, http_status, delay or drop')
+        if self.drop and (self.err_code is not None or self.http_status is not None):
+            raise ValueError('drop lets the request take effect: give it no err_code or http_status')
         if self.err_code is not None and self.http_status is not None:
             raise ValueError('give err_code (an HTX error reply) or http_status (a gateway page), not both')
         if self.http_status is not None and not 400 <= self.http_status <= 599:

@@ -567,6 +567,7 @@ class Sandbox:
         err_msg: str | None = None,
         http_status: int | None = None,
         delay: float | None = None,
+        drop: bool = False,
     ) -> None:
         """Fault the next calls to ``endpoint`` (last path segment; None = any).
 
@@ -576,9 +577,11 @@ class Sandbox:
         Lets ``after`` calls through, then acts on ``times`` calls: ``err_code`` answers HTX's
         error JSON (HTTP 200), ``http_status`` a CDN-style HTML page; either changes no state and
         is sent ``delay`` seconds late if given. ``delay`` alone lets the request take effect and
-        holds its normal reply back ``delay`` seconds (a client timeout that did cancel).
+        holds its normal reply back ``delay`` seconds (a client timeout that did cancel). ``drop``
+        lets the request take effect, then closes the connection without its reply (a reply lost
+        after HTX carried the request out).
         """
-        self._ctx.faults.add(Fault(endpoint, times, after, err_code, err_msg, http_status, delay))
+        self._ctx.faults.add(Fault(endpoint, times, after, err_code, err_msg, http_status, delay, drop))
 
     def clear_faults(self) -> None:
         """Drop every pending fault."""

@@ -269,6 +269,7 @@ def _gateway(ctx: SandboxContext) -> Middleware:
         note = _Note(time.monotonic(), delay_ms)
         token = _NOTE.set(note)
         late: float | None = None
+        drop = False
         try:
             fault = ctx.faults.take(_endpoint(request.path))
             if fault is not None and fault.replaces_reply:
@@ -276,6 +277,7 @@ def _gateway(ctx: SandboxContext) -> Middleware:
                 response: web.StreamResponse = _fault_reply(fault, envelope_for(request.path))
             else:
                 late = fault.delay if fault is not None else None
+                drop = fault is not None and fault.drop
                 try:
                     response = await handler(request)
                 except web.HTTPException as exc:
@@ -291,6 +293,9 @@ def _gateway(ctx: SandboxContext) -> Middleware:
             _endpoint(request.path), response.status, note.err_code, await _body_order_ids(request),
             note.uid, note.mode, delay_ms))
         await ctx.pause(late)  # a slow reply: the request took effect, the answer comes late
+        if drop and request.transport is not None:  # the request took effect; its answer is lost
+            request.transport.close()
+            await asyncio.sleep(0.5)  # aiohttp sees the connection gone and sends nothing
         return response
 
     return gateway
