@@ -44,9 +44,12 @@ from ._model import (
     IdResult,
     Json,
     Leg,
+    Pause,
     Retry,
     Send,
+    new_client_id,
     next_send,
+    now_ms,
 )
 
 RETRY_OPTIONS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOnFailureDelay',
@@ -67,6 +70,10 @@ POSITION_SIDES = ('long', 'short', 'both')
 SWITCHED = 'switched'  # a route value inside a flow: already moved to the other family once
 RECONCILE_REQUESTS = 3
 """At most this many requests ask HTX about the ids of one lost reply (the open list, then the history)."""
+RECONCILE_SETTLE_MS = 1000.0
+"""v5 create: how long to wait before the last look for a client order id HTX does not show yet (ours)."""
+CLOCK_SKEW_MS = 60_000
+"""Classic create: an order created up to this long before the send may be the lost one (clocks differ)."""
 LEG_NAMES = {'tp': 'take-profit', 'sl': 'stop-loss'}
 
 W = TypeVar('W')  # the work a family step is given: ids, legs, or nothing (a listing)
@@ -127,12 +134,15 @@ class Query:
     status: str | None = None  # history: 'closed', 'canceled', or None for both
     since: int | None = None  # history: the earliest creation time, ms
     want: frozenset[str] | None = None  # stop paging once every one of these ids was seen
+    want_clients: frozenset[str] | None = None  # ... or every one of these client order ids
     enough: int | None = None  # stop paging once this many orders were read (pages come newest first)
     pages: int | None = None  # stop (without an error) after this many pages: a bounded lookup
     recent: bool = False  # history: the most recently updated first, where the family can ask for it
 
     def satisfied(self, orders: dict[str, Any]) -> bool:
         if self.want is not None and self.want <= orders.keys():
+            return True
+        if self.want_clients is not None and self.want_clients <= {o.get('clientOrderId') for o in orders.values()}:
             return True
         return self.enough is not None and len(orders) >= self.enough
 
@@ -515,10 +525,19 @@ class TpslFlowsMixin(TpslCoreMixin):
 
     def _step_create(self, job: Job, spec: CreateSpec) -> Flow[Tried[tuple[list[Any], list[tuple[list[Leg], Attempt]]],
                                                                      list[Leg]]]:
-        """Send each create once: (orders created, [(legs, failure)]), and the legs refused for the wrong family."""
+        """Send each create once: (orders created, [(legs, failure)]), and the legs refused for the wrong family.
+
+        On v5 every leg carries a client order id (the caller's, or one made here), by which a leg
+        whose reply was lost is found on HTX before anyone hears "may exist" (:meth:`_flow_reconcile_create`)."""
         family, where = job.family, job.where
-        client_ids = any(leg.client_id for leg in spec.legs)
-        if family.name == protocol.CLASSIC and client_ids:
+        if family.name == protocol.V5:
+            legs = [leg if leg.client_id else dataclasses.replace(leg, client_id=new_client_id(), generated=True)
+                    for leg in spec.legs]
+        else:  # the classic API takes no client order id: only the package's own are dropped silently
+            legs = [dataclasses.replace(leg, client_id=None, generated=False) if leg.generated else leg
+                    for leg in spec.legs]
+        spec = dataclasses.replace(spec, legs=legs)
+        if family.name == protocol.CLASSIC and any(leg.client_id for leg in spec.legs):
             if job.switched_from is None:
                 raise BadRequest(f"{where} classic TP/SL orders have no client order id; use route 'v5' or drop "
                                  'clientOrderId')
@@ -531,6 +550,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         if family.name == protocol.V5 and any(leg.price_type not in ('market', 'limit') for leg in spec.legs):
             raise BadRequest(f"{where} v5 TP/SL orders take type 'market' or 'limit' only")
         pairs = family.create_calls(job.market, spec, job.params)
+        sent_at = now_ms()
         results = yield Send(tuple(call for call, _ in pairs), None)  # a create is never re-sent
         orders: list[Any] = []
         failures: list[tuple[list[Leg], Attempt]] = []
@@ -549,7 +569,69 @@ class TpslFlowsMixin(TpslCoreMixin):
             orders += created.orders
             if created.missing:  # created or not: the reply does not say
                 failures.append((created.missing, _errors.classify(BadResponse(created.problem))))
+        lost = [leg for legs, failure in failures if failure.unknown or isinstance(failure.error, BadResponse)
+                for leg in legs]
+        if lost and self._tpsl_reconciling():
+            found = yield from self._flow_reconcile_create(job, spec, lost, sent_at)
+            orders += found.values()
+            failures = [(still, failure) for legs, failure in failures
+                        if (still := [leg for leg in legs if id(leg) not in found])]
         return Tried((orders, failures), wrong, refusal)
+
+    def _flow_reconcile_create(self, job: Job, spec: CreateSpec, lost: list[Leg],
+                               sent_at: int) -> Flow[dict[int, Any]]:
+        """The orders HTX shows for legs whose create reply was lost, by ``id(leg)``; never a re-send.
+
+        v5: the leg's client order id, in the open list, then the history, then (after a settle time,
+        ``options['tpslReconcileSettleMs']``, default 1000) the open list once more: at most 3 requests.
+        Classic (no client id): the open list, where exactly one order of this contract, margin,
+        direction, volume, kind and trigger price created since shortly before the send counts.
+        Anything else leaves the leg unknown ("may exist"), as does a lookup that fails."""
+        found: dict[int, Any] = {}
+        try:
+            if job.family.name == protocol.V5:
+                wanted = {leg.client_id: leg for leg in lost if leg.client_id}
+                query = Query(want_clients=frozenset(wanted), pages=1)
+                for step, listing in enumerate((query, dataclasses.replace(query, history=True, recent=True), query)):
+                    if step == 2:
+                        yield Pause(self._tpsl_settle_ms())
+                    for order in (yield from self._flow_listed(job, listing)):
+                        leg = wanted.pop(order.get('clientOrderId'), None)
+                        if leg is not None:
+                            found[id(leg)] = self._tpsl_reconciled(order)
+                    if not wanted:
+                        break
+            else:
+                listed = yield from self._flow_listed(job, Query(pages=RECONCILE_REQUESTS))
+                for leg in lost:
+                    matches = [o for o in listed if self._tpsl_same_leg(o, spec, leg, sent_at)]
+                    if len(matches) == 1:
+                        found[id(leg)] = self._tpsl_reconciled(matches[0])
+        except BaseError as error:
+            logger.warning('%s %s: asking HTX about %d legs whose create reply was lost failed (%s: %s); they may '
+                           'exist', self.id, job.method, len(lost), type(error).__name__, self._tpsl_scrub(error))
+        return found
+
+    def _tpsl_settle_ms(self) -> float:
+        value = self.options.get('tpslReconcileSettleMs', RECONCILE_SETTLE_MS)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 \
+            else RECONCILE_SETTLE_MS
+
+    @staticmethod
+    def _tpsl_same_leg(order: Any, spec: CreateSpec, leg: Leg, sent_at: int) -> bool:
+        """A listed classic order that is exactly this leg, created no earlier than shortly before the send."""
+        trigger = order['takeProfitPrice'] if leg.kind == 'tp' else order['stopLossPrice']
+        created = order.get('timestamp')
+        return (trigger is not None and float(trigger) == float(leg.trigger) and order.get('side') == spec.side
+                and order.get('amount') == spec.amount and isinstance(created, int)
+                and created >= sent_at - CLOCK_SKEW_MS)
+
+    @staticmethod
+    def _tpsl_reconciled(order: Any) -> Any:
+        """``order`` (as HTX listed it) marked as learned after a lost reply (``outcome(order).reconciled``)."""
+        if isinstance(order.get('info'), dict):
+            order['info'] = dict(order['info'], **{RECONCILED: True})
+        return order
 
     def _tpsl_create_failure(self, job: Job, orders: list[Any], failures: list[tuple[list[Leg], Attempt]]) -> BaseError:
         """The class of the first failure whose outcome is unknown, else of the first refusal; the

@@ -12,6 +12,7 @@ for each call of the step, the list of its attempts (``[]`` for :class:`LoadMark
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -126,7 +127,14 @@ class Send:
     retry: Retry | None  # None: never re-sent (a create)
 
 
-Step = LoadMarkets | Send
+@dataclass(frozen=True)
+class Pause:
+    """Step: the driver waits ``ms`` milliseconds (answer: ``[]``); a bounded settle time, never a busy loop."""
+
+    ms: float
+
+
+Step = LoadMarkets | Send | Pause
 Answer = list[list[Attempt]]
 Flow = Generator[Step, Answer, T]
 """What a flow yields, is sent, and returns."""
@@ -154,6 +162,7 @@ class Leg:
     price: str | None = None  # order price for a limit order
     price_type: str = 'market'  # HTX's order price type ('market', 'limit', 'optimal_5'...)
     client_id: str | None = None
+    generated: bool = False  # ``client_id`` was made by the package (to find the order after a lost reply)
 
 
 @dataclass
@@ -195,6 +204,12 @@ its reply was lost: ``outcome(order).reconciled``."""
 # also fail to format anything beyond year 9999)
 MIN_TIMESTAMP: Final = 1_230_940_800_000
 MAX_TIMESTAMP: Final = 2_147_483_647_999
+
+
+def new_client_id() -> str:
+    """A client order id for a v5 TP/SL leg: 18 random digits, a positive integer below 2**63 (unconfirmed:
+    HTX publishes no format for ``algo_client_order_id``; a number fits both a string and a long field)."""
+    return str(secrets.randbelow(9 * 10**17) + 10**17)
 
 
 def now_ms() -> int:

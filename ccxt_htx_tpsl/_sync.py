@@ -16,7 +16,7 @@ import urllib3
 
 from ._core import wall_ms
 from ._flows import TpslFlowsMixin
-from ._model import Attempt, Call, Flow, LoadMarkets, Retry, T
+from ._model import Attempt, Call, Flow, LoadMarkets, Pause, Retry, T
 from ._transport import install_sync_transport
 
 
@@ -277,6 +277,9 @@ class htx(TpslFlowsMixin, ccxt.htx):
             while True:
                 if isinstance(step, LoadMarkets):
                     self.load_markets()
+                    step = flow.send([])
+                elif isinstance(step, Pause):
+                    self.sleep(step.ms)
                     step = flow.send([])
                 else:
                     step = flow.send([self._tpsl_call(call, step.retry) for call in step.calls])

@@ -17,7 +17,7 @@ import ccxt.async_support
 from . import _endpoints
 from ._core import wall_ms
 from ._flows import TpslFlowsMixin
-from ._model import Attempt, Call, Flow, LoadMarkets, Retry, T
+from ._model import Attempt, Call, Flow, LoadMarkets, Pause, Retry, T
 from ._transport import install_async_transport
 
 
@@ -133,6 +133,9 @@ class AsyncTpslMixin(TpslFlowsMixin):
             while True:
                 if isinstance(step, LoadMarkets):
                     await self.load_markets()
+                    step = flow.send([])
+                elif isinstance(step, Pause):
+                    await self.sleep(step.ms)
                     step = flow.send([])
                 elif len(step.calls) == 1:
                     step = flow.send([await self._tpsl_call(step.calls[0], step.retry)])

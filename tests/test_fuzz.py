@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ccxt_htx_tpsl import _validate, protocol
 from ccxt_htx_tpsl._classic import CLASSIC
-from ccxt_htx_tpsl._model import CreateSpec, Flow, Leg, LoadMarkets
+from ccxt_htx_tpsl._model import CreateSpec, Flow, Leg, LoadMarkets, Pause
 from ccxt_htx_tpsl._v5 import V5_FAMILY
 
 from .ccxt_checks import assert_ccxt_orders
@@ -72,7 +72,7 @@ def drive(flow: Flow[Any], answer: Callable[[Any], list[Any]], exchange: Any) ->
     try:
         step = next(flow)
         while True:
-            step = flow.send([] if isinstance(step, LoadMarkets) else
+            step = flow.send([] if isinstance(step, LoadMarkets | Pause) else
                              [[exchange._tpsl_attempt(a) for a in answer(call)] for call in step.calls])
     except StopIteration as done:
         return done.value

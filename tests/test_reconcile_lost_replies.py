@@ -115,3 +115,48 @@ def test_a_failed_lookup_leaves_the_ids_none(make_exchange: Any, sandbox: Sandbo
     with pytest.raises(ccxt.NetworkError) as raised:
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
     assert [o['status'] for o in raised.value.orders] == [None, None]  # type: ignore[attr-defined]
+
+
+CREATE = {'classic': 'swap_tpsl_order', 'unified': 'order'}
+
+
+def test_a_create_whose_reply_was_lost_is_found_on_htx_and_never_sent_twice(
+        make_exchange: Any, sandbox: Sandbox, run: Run, account_mode: str) -> None:
+    exchange = make_exchange(sandbox.hostname, options={'tpslReconcileSettleMs': 50})
+    run(exchange.load_markets())
+    sandbox.inject(CREATE[account_mode], drop=True)  # carried out: the orders exist; the reply is lost
+    legs = run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 2, 70000, 50000))
+    assert sorted((o['takeProfitPrice'] or 0, o['stopLossPrice'] or 0) for o in legs) == [(0, 50000), (70000, 0)]
+    assert all(o['status'] == 'open' for o in legs)
+    lost = legs if account_mode == 'classic' else legs[:1]  # classic: one request for both legs; v5: one per leg
+    assert [ccxt_htx_tpsl.outcome(o).reconciled for o in legs].count(True) == len(lost)
+    assert len([r for r in sandbox.requests if r.endpoint == CREATE[account_mode]]) == (1 if account_mode == 'classic'
+                                                                                      else 2)  # never re-sent
+    listed = run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL))
+    assert sorted(o['id'] for o in listed) == sorted(o['id'] for o in legs)  # exactly these, no duplicate
+    assert_ccxt_orders(exchange, legs, SYMBOL)
+
+
+def test_a_create_refused_before_it_was_carried_out_is_not_found_and_may_exist_is_said(
+        make_exchange: Any, sandbox: Sandbox, run: Run, account_mode: str) -> None:
+    exchange = make_exchange(sandbox.hostname, options={'tpslReconcileSettleMs': 50})
+    run(exchange.load_markets())
+    sandbox.inject(CREATE[account_mode], http_status=502)  # an error page: nothing was created
+    with pytest.raises(ccxt.ExchangeNotAvailable, match='MAY HAVE BEEN CREATED') as raised:
+        run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
+    assert raised.value.orders == []  # type: ignore[attr-defined]
+    assert run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL)) == []
+    assert len([r for r in sandbox.requests if r.endpoint == CREATE[account_mode]]) == 1
+    assert lookups(sandbox, account_mode) <= 3 + 1  # the bounded search, then the listing above
+
+
+def test_a_classic_create_with_a_twin_already_listed_stays_unknown(make_exchange: Any, run: Run) -> None:
+    """Classic creates carry no client id: an identical order placed just before makes the match ambiguous."""
+    with Sandbox(account_mode='classic') as sandbox:
+        exchange = make_exchange(sandbox.hostname)
+        run(exchange.load_markets())
+        run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
+        sandbox.inject('swap_tpsl_order', drop=True)
+        with pytest.raises(ccxt.NetworkError, match='MAY HAVE BEEN CREATED'):
+            run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
+        assert len(run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL))) == 2
