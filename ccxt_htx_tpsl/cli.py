@@ -152,7 +152,13 @@ class Output:
 
 
 def _note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A line on stderr, above the progress line if one is drawn (which is then drawn again below it)."""
+    with _LIVE_LOCK:
+        if _LIVE:
+            sys.stderr.write('\r\x1b[K')
+        print(text, file=sys.stderr, flush=True)
+        if _LIVE:
+            _LIVE[-1].redraw()
 
 
 _USERINFO = re.compile(r'(?<=//)[^\s/@]+@')
@@ -709,82 +715,108 @@ def _duration(seconds: float) -> str:
     return f'{seconds // 60}:{seconds % 60:02d}'
 
 
-class _Progress:
-    """A tqdm-style bar on stderr, drawn only when stderr is a terminal: done/total, rate and ETA.
+_LIVE: list[_LiveLine] = []  # the progress lines on screen, innermost last
+_LIVE_LOCK = threading.RLock()  # one writer at a time on stderr: notes, redraws, the ticking thread
 
-    ``label [#########.....] 120/200 ids  24.1 ids/s  0:05 elapsed  ETA 0:03``; redrawn at most
-    10 times a second and at the end, then the line is ended.
-    """
+
+class _LiveLine:
+    """A line on stderr redrawn in place while work goes on, only when stderr is a terminal: by the
+    caller, and by a thread every ``tick`` seconds (so that elapsed time and ETA move while one slow
+    request waits). A note printed meanwhile (:func:`_note`) goes above it; the line is redrawn after."""
+
+    tick = 0.25
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def begin(self) -> None:
+        if self.enabled:
+            with _LIVE_LOCK:
+                _LIVE.append(self)
+                self.redraw()
+            self.thread.start()
+
+    def end(self, keep: bool) -> None:
+        """Stop redrawing; ``keep`` the last drawing on its own line, or erase it."""
+        if self.enabled:
+            self.enabled = False
+            self.stop.set()
+            self.thread.join()
+            with _LIVE_LOCK:
+                _LIVE.remove(self)
+                if keep:
+                    self.redraw()
+                sys.stderr.write('\n' if keep else '\r\x1b[K')
+                sys.stderr.flush()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.tick):
+            with _LIVE_LOCK:
+                if _LIVE and _LIVE[-1] is self:
+                    self.redraw()
+
+    def redraw(self) -> None:
+        sys.stderr.write(f'\r{self.text()}\x1b[K')
+        sys.stderr.flush()
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+
+class _Progress(_LiveLine):
+    """A tqdm-style bar: ``label [#########.....] 120/200 ids  24.1 ids/s  0:05 elapsed  ETA 0:03``."""
 
     def __init__(self, total: int, enabled: bool = True, unit: str = 'ids', label: str = '') -> None:
+        super().__init__(enabled and total > 0)
         self.total, self.done, self.unit, self.label = total, 0, unit, label
-        self.enabled = enabled and total > 0 and sys.stderr.isatty()
-        self.started = time.monotonic()
-        self.drawn = 0.0
-        if self.enabled:
-            self._draw()
+        self.begin()
 
     def advance(self, count: int) -> None:
-        self.done += count
-        if self.enabled and (self.done >= self.total or time.monotonic() - self.drawn >= 0.1):
-            self._draw()
+        with _LIVE_LOCK:
+            self.done += count
+            if self.enabled:
+                self.redraw()
 
-    def _draw(self) -> None:
-        now = time.monotonic()
-        self.drawn, elapsed = now, now - self.started
+    def text(self) -> str:
+        elapsed = time.monotonic() - self.started
         filled = 30 * min(self.done, self.total) // self.total
         rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
         eta = _duration((self.total - self.done) / rate) if rate else '?'
         label = f'{self.label} ' if self.label else ''
-        sys.stderr.write(f'\r{label}[{"#" * filled}{"." * (30 - filled)}] {self.done}/{self.total} {self.unit}  '
-                         f'{rate:.1f} {self.unit}/s  {_duration(elapsed)} elapsed  ETA {eta}\x1b[K')
-        sys.stderr.flush()
+        return (f'{label}[{"#" * filled}{"." * (30 - filled)}] {self.done}/{self.total} {self.unit}  '
+                f'{rate:.1f} {self.unit}/s  {_duration(elapsed)} elapsed  ETA {eta}')
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write('\n')
-            sys.stderr.flush()
-            self.enabled = False
+        self.end(keep=True)
 
 
-class _Waiting:
-    """While one blocking call runs: ``label... 0:03 elapsed  ETA 0:02`` on stderr, redrawn by a thread
-    every 0.2 s (only when stderr is a terminal), and erased when the call returns. ``expected``: the
-    seconds the call should take (an ETA), or its timeout (an upper bound: "at most")."""
+class _Waiting(_LiveLine):
+    """While one blocking call runs: ``label... 0:03 elapsed  ETA 0:02``, erased when it returns.
+    ``expected``: the seconds the call should take (an ETA); ``bound``: its timeout per request."""
 
     def __init__(self, label: str, expected: float | None = None, bound: float | None = None) -> None:
+        super().__init__(True)
         self.label, self.expected, self.bound = label, expected, bound
-        self.enabled = sys.stderr.isatty()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> _Waiting:
-        if self.enabled:
-            self.started = time.monotonic()
-            self._draw()
-            self.thread.start()
+        self.started = time.monotonic()
+        self.begin()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.stop.set()
-            self.thread.join()
-            sys.stderr.write('\r\x1b[K')
-            sys.stderr.flush()
+        self.end(keep=False)
 
-    def _run(self) -> None:
-        while not self.stop.wait(0.2):
-            self._draw()
-
-    def _draw(self) -> None:
+    def text(self) -> str:
         elapsed = time.monotonic() - self.started
         tail = ''
         if self.expected is not None:
             tail = f'  ETA {_duration(self.expected - elapsed) if elapsed < self.expected else "any moment"}'
         elif self.bound is not None:
             tail = f'  (gives up after {_duration(self.bound)})'
-        sys.stderr.write(f'\r{self.label}... {_duration(elapsed)} elapsed{tail}\x1b[K')
-        sys.stderr.flush()
+        return f'{self.label}... {_duration(elapsed)} elapsed{tail}'
 
 
 # -- doctor ----------------------------------------------------------------------------------

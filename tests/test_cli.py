@@ -334,7 +334,10 @@ def test_a_progress_bar_with_rate_and_eta_follows_the_batches_on_a_terminal(canc
     assert len(draws) >= 2 and draws[0].startswith('cancel [' + '.' * 30 + '] 0/25 ids')  # drawn at once
     last = draws[-1]
     assert '] 25/25 ids  ' in last and ' ids/s  ' in last and ' elapsed  ETA 0:00' in last
-    assert 'summary: 25 canceled' in done.err
+    # what the terminal shows: each line as its last redraw left it (\x1b[K erases the rest)
+    shown = [line.rstrip('\r').split('\r')[-1].replace('\x1b[K', '') for line in done.err.split('\n')]
+    assert 'route: v5 (auto)' in shown  # a note goes above the bar, not onto it
+    assert shown[-3].startswith('cancel [' + '#' * 30 + '] 25/25 ids') and shown[-2] == 'summary: 25 canceled'
 
 
 def test_cancel_with_sandbox_uses_an_embedded_sandbox_and_says_so(cancels: Cancels) -> None:
