@@ -8,11 +8,16 @@
     htx-tpsl sandbox                     serve the embedded HTX sandbox in the foreground
     htx-tpsl --version
 
-Where ``cancel`` and ``doctor`` go: ``--sandbox`` or no credentials, an embedded sandbox; ``--url``,
-that server (with ``--api-key/--secret`` if given, else the sandbox demo keys; the ``HTX_*``
-environment is never sent there); else HTX (``--host``), with ``--api-key/--secret`` or
-``HTX_API_KEY``/``HTX_SECRET``. ``demo`` never places anything outside its own embedded sandbox:
-given credentials (or ``--url``), it runs the read-only ``doctor`` checks instead.
+Where ``cancel`` and ``doctor`` go: ``--sandbox``, an embedded sandbox; ``--url``, that server (with
+``--api-key/--secret`` if given, else the sandbox demo keys; the ``HTX_*`` environment is never sent
+there); else HTX (``--host``), with ``--api-key/--secret`` or ``HTX_API_KEY``/``HTX_SECRET``. Without
+any of these, ``cancel`` (it acts on orders) refuses with exit 2 rather than guess, and ``doctor``
+checks an embedded sandbox and says so. ``demo`` never places anything outside its own embedded
+sandbox: given credentials (or ``--url``), it runs the read-only ``doctor`` checks instead, unless
+``--sandbox`` forces the demo.
+
+With ``--json``, stdout holds exactly one JSON document, ``{"error": {...}}`` when the call failed.
+Progress (rate, ETA) is drawn on stderr when stderr is a terminal.
 
 No credential is ever printed: not in results, errors or tracebacks, and argparse's error messages
 never repeat a value from the command line. The cancelling, pacing and reply parsing are the
@@ -27,7 +32,10 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
+import threading
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -53,10 +61,16 @@ EXIT_OK, EXIT_NOT_ALL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 # a refusal of the whole request that the next request would get as well: stop sending
 STOP_AFTER = (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.NotSupported)
 UNCONFIRMED, NOT_SENT = 'unconfirmed', 'not sent'  # how the table shows status None, an id never sent
+TROUBLESHOOTING = 'docs/troubleshooting.md'  # every error line names its section there
+SEED_IDS_SHOWN = 10  # `sandbox --seed N` lists the ids in its banner up to this many (else --ids FILE)
 
 
 class UsageError(Exception):
     """A mistake in the command line: one line on stderr, exit 2, nothing sent."""
+
+    def __init__(self, message: str, see: str = 'usage-errors') -> None:
+        super().__init__(message)
+        self.see = see  # the section of docs/troubleshooting.md
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,24 +80,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except _ArgumentError as failed:
         failed.parser.print_usage(sys.stderr)
-        _note(f'{failed.parser.prog}: error: {_without_values(failed.message, argv)}')
+        message = _without_values(failed.message, argv)
+        _note(f'{failed.parser.prog}: error: {message}')
+        options = argv[:argv.index('--')] if '--' in argv else argv
+        if '--json' in options:
+            Output([], as_json=True).error('UsageError', message, EXIT_ERROR, 'usage-errors')
         return EXIT_ERROR
-    out = Output(_secrets_in(args))
+    out = Output(_secrets_in(args), as_json=bool(getattr(args, 'json', False)))
     try:
         return int(args.run(args, out))
     except UsageError as mistake:
-        out.note(f'error: {mistake}')
+        out.note(f'error: {mistake} {_see(mistake.see)}')
+        out.error('UsageError', str(mistake), EXIT_ERROR, mistake.see)
         return EXIT_ERROR
     except KeyboardInterrupt:
         out.note('interrupted.')
+        out.error('KeyboardInterrupt', 'interrupted', EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except ccxt.BaseError as failed:  # outside a cancel (the demo's create or list): HTX's reason, one line
         out.note('error: ' + _reason(failed))
+        out.error_of(failed, EXIT_ERROR)
         return EXIT_ERROR
     except Exception as bug:  # one scrubbed line (a scrubbed traceback with --verbose), never a raw traceback
         if getattr(args, 'verbose', False):
             out.note(''.join(traceback.format_exception(bug)).rstrip())
         out.note(f'error: unexpected {type(bug).__name__}: {_one_line(str(bug))}')
+        out.error(type(bug).__name__, 'unexpected: ' + _one_line(str(bug)), EXIT_ERROR)
         return EXIT_ERROR
 
 
@@ -91,24 +113,60 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class Output:
-    """stdout for results, stderr for everything else; every line scrubbed of the credentials."""
+    """stdout for results, stderr for everything else; every line scrubbed of the credentials.
 
-    def __init__(self, secrets: Sequence[str]) -> None:
+    With ``--json`` (``as_json``), stdout gets exactly one JSON document: the result, or an error
+    object (:meth:`error`) when the call failed before one was printed.
+    """
+
+    def __init__(self, secrets: Sequence[str], as_json: bool = False) -> None:
         self.scrubber = Scrubber(secrets)
+        self.as_json = as_json
+        self.printed_json = False
 
     def out(self, text: str) -> None:
-        sys.stdout.write(self.scrubber.text(text) + '\n')
+        sys.stdout.write(_without_userinfo(self.scrubber.text(text)) + '\n')
         sys.stdout.flush()
 
     def note(self, text: str) -> None:
-        _note(self.scrubber.text(text))
+        _note(_without_userinfo(self.scrubber.text(text)))
 
     def json(self, value: Any) -> None:
-        self.out(json.dumps(value, indent=2, ensure_ascii=False))
+        if not self.printed_json:  # one document, whatever happens next
+            self.printed_json = True
+            self.out(json.dumps(value, indent=2, ensure_ascii=False))
+
+    def error(self, kind: str, message: str, exit_status: int, see: str | None = None, **extra: Any) -> None:
+        """With ``--json``: ``{"error": {"type", "message", "exit_status", "see", ...}}`` on stdout, once."""
+        if self.as_json:
+            detail = {'type': kind, 'message': message, 'exit_status': exit_status,
+                      'see': f'{TROUBLESHOOTING}#{see}' if see else None}
+            self.json({'error': {**detail, **{k: v for k, v in extra.items() if k != 'results'}},
+                       **({'results': extra['results']} if 'results' in extra else {})})
+
+    def error_of(self, failed: BaseException, exit_status: int, route: str | None = None, **extra: Any) -> None:
+        if self.as_json:
+            code, _ = _error_code(failed)
+            self.error(type(failed).__name__, _reason(failed, route, see=False).partition(': ')[2], exit_status,
+                       _anchor(failed), code=code, cause=_network_cause(failed), **extra)
 
 
 def _note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A line on stderr, above the progress line if one is drawn (which is then drawn again below it)."""
+    with _LIVE_LOCK:
+        if _LIVE:
+            sys.stderr.write('\r\x1b[K')
+        print(text, file=sys.stderr, flush=True)
+        if _LIVE:
+            _LIVE[-1].redraw()
+
+
+_USERINFO = re.compile(r'(?<=//)[^\s/@]+@')
+
+
+def _without_userinfo(text: str) -> str:
+    """``scheme://user:pass@host`` as ``scheme://host``: whatever a message quotes, never a URL's user info."""
+    return _USERINFO.sub('', text)
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -199,15 +257,18 @@ def _parser() -> argparse.ArgumentParser:
 
     cancel = commands.add_parser(
         'cancel', help='cancel TP/SL orders by id and report every id',
-        description='Cancel TP/SL orders, in batches of 10 ids. Exit 0: every id cancelled; 1: some id not; '
-                    '2: nothing could be done; 130: interrupted (the outcome of every id known so far is printed).')
+        description='Cancel TP/SL orders, in batches of 10 ids, on HTX (with credentials), a server (--url) or an '
+                    'embedded sandbox (--sandbox). Exit 0: every id cancelled; 1: some id not; 2: nothing could be '
+                    'done (no credentials and neither --sandbox nor --url included); 130: interrupted (the outcome '
+                    'of every id known so far is printed).')
     cancel.add_argument('symbol', metavar='SYMBOL',
                         help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
     cancel.add_argument('ids', nargs='+', metavar='ID', help='order ids (also comma-joined); duplicates are folded')
     cancel.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
     cancel.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
                         help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
-    _target_options(cancel, sandbox=True)
+    _target_options(cancel, sandbox=True, sandbox_help='cancel on an embedded sandbox (without HTX credentials, '
+                    '--sandbox or --url is required: cancel never guesses where to send)')
     cancel.add_argument('--json', action='store_true', help='print the per-id results as JSON')
     cancel.add_argument('--no-progress', action='store_true', help='no progress bar on a terminal')
     cancel.add_argument('--verbose', action='store_true', help='a line per batch on stderr')
@@ -225,12 +286,14 @@ def _parser() -> argparse.ArgumentParser:
         'demo', help='create, list and cancel TP/SL orders on an embedded sandbox (read-only doctor with keys)',
         description='On an embedded sandbox: create TP/SL orders, list them, cancel them in one call with '
                     'already-cancelled, executed and unknown ids, check every outcome (exit 0, else 1). With '
-                    'credentials (or --url) it places nothing and runs the read-only doctor checks instead.')
+                    'credentials (or --url) it places nothing and runs the read-only doctor checks instead, '
+                    'unless --sandbox is given.')
     demo.add_argument('--account-mode', choices=ACCOUNT_MODES, default='unified',
                       help="the sandbox account's mode (default %(default)s: the v5 API; classic: the v1 API)")
     demo.add_argument('--orders', type=_count(200), default=16, metavar='N',
                       help='TP/SL orders to create, in take-profit/stop-loss pairs (default %(default)s)')
-    _target_options(demo, sandbox=False)
+    _target_options(demo, sandbox=True, sandbox_help='run the demo on an embedded sandbox even with credentials '
+                    '(they are ignored)')
     demo.add_argument('--json', action='store_true', help='print the full per-id list as JSON')
     demo.add_argument('--verbose', action='store_true', help='print every id, not a sample of 10')
     demo.set_defaults(run=_run_demo)
@@ -244,19 +307,22 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument('--seed', type=_seed, default=('BTC-USDT', 0), metavar='[CONTRACT:]N',
                          help="place N open TP/SL orders for the demo key (on BTC-USDT unless CONTRACT: is given; "
                               "in its account mode's book), as python -m ccxt_htx_tpsl.sandbox --seed")
+    sandbox.add_argument('--ids', metavar='FILE', help=f'write the seeded ids to FILE, one a line (\'-\': stdout); '
+                         f'the banner lists them only up to {SEED_IDS_SHOWN}')
     sandbox.add_argument('--latency', type=_latency, metavar='LO-HI', help='simulated latency per request, in ms')
     sandbox.set_defaults(run=_run_sandbox)
     return parser
 
 
-def _target_options(parser: argparse.ArgumentParser, sandbox: bool) -> None:
+def _target_options(parser: argparse.ArgumentParser, sandbox: bool,
+                    sandbox_help: str = 'use an embedded sandbox, even with credentials') -> None:
     parser.add_argument('--api-key', help='HTX API key (default: $HTX_API_KEY)')
     parser.add_argument('--secret', help='HTX secret (default: $HTX_SECRET)')
     parser.add_argument('--url', type=_url, help='use this server instead of HTX, e.g. a running `htx-tpsl sandbox` '
                         '(http://127.0.0.1:8080); credentials: --api-key/--secret, else the sandbox demo keys '
                         '(never $HTX_API_KEY/$HTX_SECRET)')
     if sandbox:
-        parser.add_argument('--sandbox', action='store_true', help='use an embedded sandbox even with credentials')
+        parser.add_argument('--sandbox', action='store_true', help=sandbox_help)
     parser.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
     parser.add_argument('--timeout', type=_milliseconds, metavar='MS', help="ccxt's request timeout (default 10000)")
 
@@ -287,14 +353,14 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
     if key and not secret:
         given = '--api-key' if args.api_key else 'HTX_API_KEY'
         raise UsageError(f'the secret is missing: {given} is set but neither --secret nor HTX_SECRET is; '
-                         'nothing was sent')
+                         'nothing was sent', 'credentials')
     if secret and not key:
         given = '--secret' if args.secret else 'HTX_SECRET'
         raise UsageError(f'the API key is missing: {given} is set but neither --api-key nor HTX_API_KEY is; '
-                         'nothing was sent')
+                         'nothing was sent', 'credentials')
     if args.url is not None and bool(args.api_key) != bool(args.secret):
         raise UsageError('with --url give both --api-key and --secret, or neither (the sandbox demo keys; '
-                         'HTX_API_KEY/HTX_SECRET are never sent to --url); nothing was sent')
+                         'HTX_API_KEY/HTX_SECRET are never sent to --url); nothing was sent', 'credentials')
     return Credentials(key, secret) if key and secret else None
 
 
@@ -321,24 +387,48 @@ def _url_config(url: SplitResult, args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a command talks to: the exchange, where that is (for the user), and which kind of place."""
+
+    exchange: Any
+    where: str
+    kind: str  # 'htx', 'url' (a server given with --url) or 'embedded' (a sandbox in this process)
+
+
+NO_CREDENTIALS = ('no HTX credentials: set HTX_API_KEY and HTX_SECRET (or pass --api-key and --secret) to {act} '
+                  'on HTX, or pass --sandbox (an embedded sandbox) or --url URL (a running sandbox) to {act} '
+                  'there; nothing was sent')
+
+
 @contextlib.contextmanager
-def _connect(args: argparse.Namespace, out: Output) -> Iterator[tuple[Any, str]]:
-    """The exchange a command talks to, and where that is; an embedded sandbox lives as long as the block."""
-    credentials = _credentials(args)
+def _connect(args: argparse.Namespace, out: Output, acts_on_orders: bool = False) -> Iterator[Target]:
+    """The exchange a command talks to; an embedded sandbox lives as long as the block.
+
+    Without credentials, ``--url`` or ``--sandbox``, a command that acts on orders refuses
+    (:class:`UsageError`) rather than guess that a sandbox was meant.
+    """
+    sandbox = getattr(args, 'sandbox', False)
+    if sandbox and args.url is not None:
+        raise UsageError('--sandbox and --url name two different servers: give one; nothing was sent')
+    credentials = None if sandbox else _credentials(args)
     timeout = {'timeout': args.timeout} if args.timeout else {}
     if args.url is not None:
         shown = f'{args.url.scheme}://{args.url.netloc.rpartition("@")[2]}'
         if '@' in args.url.netloc:
             out.note('note: the user info in --url is ignored.')
         keys = 'your --api-key' if args.api_key else 'the sandbox demo keys'
-        yield htx({**_url_config(args.url, args), **timeout}), f'{shown} (--url, {keys})'
-    elif credentials is not None and not getattr(args, 'sandbox', False):
-        yield htx({**htx_config(credentials.api_key, credentials.secret, args.host), **timeout}), f'HTX ({args.host})'
+        yield Target(htx({**_url_config(args.url, args), **timeout}), f'{shown} (--url, {keys})', 'url')
+    elif credentials is not None:
+        yield Target(htx({**htx_config(credentials.api_key, credentials.secret, args.host), **timeout}),
+                     f'HTX ({args.host})', 'htx')
+    elif acts_on_orders and not sandbox:
+        raise UsageError(NO_CREDENTIALS.format(act=args.command), 'no-credentials')
     else:
-        reason = '--sandbox given' if getattr(args, 'sandbox', False) else 'no HTX_API_KEY/HTX_SECRET'
+        reason = '--sandbox given' if sandbox else 'no HTX_API_KEY/HTX_SECRET'
         with Sandbox(port=0) as server:
             where = f'an embedded sandbox at {server.url} ({reason}; nothing is sent to HTX)'
-            yield htx({**exchange_config(server.hostname), **timeout}), where
+            yield Target(htx({**exchange_config(server.hostname), **timeout}), where, 'embedded')
 
 
 def _route_line(exchange: Any, route: str) -> str:
@@ -422,10 +512,16 @@ def _htx_said(error: BaseException) -> tuple[str | None, str | None]:
     return code, None if message is None else str(message)
 
 
-def _reason(error: BaseException, route: str | None = None) -> str:
-    """One line: the ccxt class and HTX's code and message (never "see .orders": a shell has none)."""
+def _error_code(error: BaseException) -> tuple[str | None, str | None]:
+    """HTX's code and message for an exception: its first order's outcome, else the refusal it carries."""
     orders = [o for o in getattr(error, 'orders', None) or [] if isinstance(o, dict)]
-    code, message = outcome(orders[0]) if orders else _htx_said(error)
+    return outcome(orders[0]) if orders else _htx_said(error)
+
+
+def _reason(error: BaseException, route: str | None = None, see: bool = True) -> str:
+    """One line: the ccxt class, HTX's code and message (never "see .orders": a shell has none), for a
+    failure without a reply its cause (DNS, refused, reset, timeout), and where the docs say what to do."""
+    code, message = _error_code(error)
     if code is None and not message:
         message = str(error)
     text = f'HTX {code}: {message}' if code else str(message)
@@ -433,7 +529,80 @@ def _reason(error: BaseException, route: str | None = None) -> str:
         other = 'v5' if route == 'v1' else 'v1'
         text = (f'HTX refused the {route} API for this account ({code}: {message}); it uses the {other} API: '
                 f'use --route {other} (or --route auto)')
-    return f'{type(error).__name__}: {_one_line(text)}'
+    cause = _network_cause(error)
+    if cause and code is None:
+        text = f'{text} ({cause})'
+    line = f'{type(error).__name__}: {_one_line(text)}'
+    return f'{line} {_see(_anchor(error))}' if see else line
+
+
+def _see(anchor: str) -> str:
+    return f'(see {TROUBLESHOOTING}#{anchor})'
+
+
+# HTX codes with a section of their own in docs/troubleshooting.md
+DOCUMENTED_CODES = frozenset({
+    protocol.AUTH_FAILED, protocol.SYSTEM_ERROR, protocol.SYSTEM_NOT_READY, protocol.SYSTEM_BUSY,
+    protocol.CONTRACT_NOT_FOUND, protocol.INPUT_ERROR, protocol.RATE_LIMITED, protocol.NOTHING_TO_CANCEL,
+    protocol.BATCH_TOO_LARGE, protocol.IN_SETTLEMENT, protocol.IN_DELIVERY, protocol.ORDER_NOT_FOUND,
+    protocol.ORDER_CANCELLING, protocol.ORDER_EXECUTED, protocol.PARAM_EMPTY, protocol.PARAM_ILLEGAL,
+    protocol.ORDER_ALREADY_CANCELLED, protocol.TPSL_NOT_IN_EFFECT, *protocol.WRONG_FAMILY_CODES,
+})
+
+
+def _anchor(error: BaseException) -> str:
+    """The section of docs/troubleshooting.md for an exception: its HTX code's, else its class's."""
+    code, _ = _error_code(error)
+    if code in DOCUMENTED_CODES:
+        return str(code)
+    for cls in type(error).__mro__:  # the nearest documented ccxt class
+        if cls.__name__ in DOCUMENTED_CLASSES:
+            return cls.__name__.lower()
+    return 'other-errors'
+
+
+DOCUMENTED_CLASSES = frozenset({
+    'ArgumentsRequired', 'BadSymbol', 'BadRequest', 'NotSupported', 'AuthenticationError', 'PermissionDenied',
+    'RateLimitExceeded', 'OnMaintenance', 'ExchangeNotAvailable', 'RequestTimeout', 'NetworkError', 'BadResponse',
+    'ExchangeError',
+})
+
+
+def _network_cause(error: BaseException) -> str | None:
+    """Why a request got no reply, read from the exception chain (``__cause__``, ``__context__``,
+    urllib3's ``reason``) and the messages: DNS, refused, reset, timeout. Never a URL: only the
+    socket error's own words, which name no host, key or user info."""
+    if not isinstance(error, (ccxt.NetworkError, OSError)) or _htx_said(error)[0] is not None:
+        return None
+    chain: list[BaseException] = []
+    todo: list[BaseException] = [error]
+    while todo and len(chain) < 32:
+        current = todo.pop(0)
+        if current in chain:
+            continue
+        chain.append(current)
+        todo += [e for e in (current.__cause__, current.__context__, getattr(current, 'reason', None),
+                             *current.args) if isinstance(e, BaseException)]
+    names = {cls.__name__ for item in chain for cls in type(item).__mro__}
+    errors = [item for item in chain if isinstance(item, OSError) and item.strerror]
+    words = ' '.join(f'{item.strerror}' for item in errors)
+    text = ' '.join(str(item) for item in chain)
+    if any(isinstance(item, socket.gaierror) for item in chain) or 'NameResolutionError' in names or re.search(
+            r'Name or service not known|Temporary failure in name resolution|nodename nor servname|getaddrinfo',
+            text):
+        return f'DNS: the host name could not be resolved ({words or "name resolution failed"})'
+    if any(isinstance(item, ConnectionRefusedError) for item in chain) or 'Connection refused' in text:
+        return f'connection refused: nothing listens there ({words or "Connection refused"})'
+    if any(isinstance(item, ConnectionResetError) for item in chain) or 'Connection reset' in text:
+        return f'connection reset by the server ({words or "Connection reset by peer"})'
+    if isinstance(error, ccxt.RequestTimeout) or names & {'ReadTimeout', 'ReadTimeoutError', 'ConnectTimeout',
+                                                          'ConnectTimeoutError', 'TimeoutError'}:
+        return 'no reply within the timeout (--timeout, ccxt default 10000 ms)'
+    if 'RemoteDisconnected' in names or 'Remote end closed connection' in text:
+        return 'the server closed the connection without a reply'
+    if errors:
+        return f'{type(errors[-1]).__name__}: {errors[-1].strerror}'
+    return None
 
 
 # -- cancel ----------------------------------------------------------------------------------
@@ -485,9 +654,9 @@ def _order_ids(raw: Sequence[str]) -> list[str]:
 
 def _run_cancel(args: argparse.Namespace, out: Output) -> int:
     ids = _order_ids(args.ids)
-    with _connect(args, out) as (exchange, where):
-        out.note(f'cancelling {len(ids)} {"cross" if args.cross else "isolated"} TP/SL orders on {where}.')
-        state = _cancel_in_batches(exchange, args, ids, out)
+    with _connect(args, out, acts_on_orders=True) as target:
+        out.note(f'cancelling {len(ids)} {"cross" if args.cross else "isolated"} TP/SL orders on {target.where}.')
+        state = _cancel_in_batches(target.exchange, args, ids, out)
     return _report_cancel(state, ids, args, out)
 
 
@@ -495,7 +664,7 @@ def _cancel_in_batches(exchange: Any, args: argparse.Namespace, ids: list[str], 
     cancel = exchange.cancel_cross_tpsl_orders if args.cross else exchange.cancel_isolated_tpsl_orders
     state = _Cancel(args.symbol)
     batches = [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]
-    progress = _Progress(len(ids), enabled=not args.no_progress and len(batches) > 1)
+    progress = _Progress(len(ids), enabled=not args.no_progress, label='cancel')
     try:
         for number, batch in enumerate(batches, 1):
             state.in_flight = batch
@@ -531,6 +700,7 @@ def _report_cancel(state: _Cancel, ids: list[str], args: argparse.Namespace, out
         return EXIT_INTERRUPTED
     if not state.answered:
         out.note('error: ' + _reason(state.errors[0], args.route))
+        out.error_of(state.errors[0], EXIT_ERROR, args.route, results=rows)
         return EXIT_ERROR
     _print_rows(rows, args.json, out)
     for line in _summary(rows):
@@ -540,34 +710,128 @@ def _report_cancel(state: _Cancel, ids: list[str], args: argparse.Namespace, out
     return EXIT_OK if all(r['status'] == 'canceled' for r in rows) else EXIT_NOT_ALL
 
 
-class _Progress:
-    """A one-line progress bar on stderr, drawn only on a terminal."""
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f'{seconds // 60}:{seconds % 60:02d}'
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done = total, 0
+
+_LIVE: list[_LiveLine] = []  # the progress lines on screen, innermost last
+_LIVE_LOCK = threading.RLock()  # one writer at a time on stderr: notes, redraws, the ticking thread
+
+
+class _LiveLine:
+    """A line on stderr redrawn in place while work goes on, only when stderr is a terminal: by the
+    caller, and by a thread every ``tick`` seconds (so that elapsed time and ETA move while one slow
+    request waits). A note printed meanwhile (:func:`_note`) goes above it; the line is redrawn after."""
+
+    tick = 0.25
+
+    def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def begin(self) -> None:
+        if self.enabled:
+            with _LIVE_LOCK:
+                _LIVE.append(self)
+                self.redraw()
+            self.thread.start()
+
+    def end(self, keep: bool) -> None:
+        """Stop redrawing; ``keep`` the last drawing on its own line, or erase it."""
+        if self.enabled:
+            self.enabled = False
+            self.stop.set()
+            self.thread.join()
+            with _LIVE_LOCK:
+                _LIVE.remove(self)
+                if keep:
+                    self.redraw()
+                sys.stderr.write('\n' if keep else '\r\x1b[K')
+                sys.stderr.flush()
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.tick):
+            with _LIVE_LOCK:
+                if _LIVE and _LIVE[-1] is self:
+                    self.redraw()
+
+    def redraw(self) -> None:
+        sys.stderr.write(f'\r{self.text()}\x1b[K')
+        sys.stderr.flush()
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+
+class _Progress(_LiveLine):
+    """A tqdm-style bar: ``label [#########.....] 120/200 ids  24.1 ids/s  0:05 elapsed  ETA 0:03``."""
+
+    def __init__(self, total: int, enabled: bool = True, unit: str = 'ids', label: str = '') -> None:
+        super().__init__(enabled and total > 0)
+        self.total, self.done, self.unit, self.label = total, 0, unit, label
+        self.begin()
 
     def advance(self, count: int) -> None:
-        self.done += count
-        if self.enabled:
-            filled = 30 * self.done // self.total
-            sys.stderr.write(f'\r[{"#" * filled}{"." * (30 - filled)}] {self.done}/{self.total} ids')
-            sys.stderr.flush()
+        with _LIVE_LOCK:
+            self.done += count
+            if self.enabled:
+                self.redraw()
+
+    def text(self) -> str:
+        elapsed = time.monotonic() - self.started
+        filled = 30 * min(self.done, self.total) // self.total
+        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
+        eta = _duration((self.total - self.done) / rate) if rate else '?'
+        label = f'{self.label} ' if self.label else ''
+        return (f'{label}[{"#" * filled}{"." * (30 - filled)}] {self.done}/{self.total} {self.unit}  '
+                f'{rate:.1f} {self.unit}/s  {_duration(elapsed)} elapsed  ETA {eta}')
 
     def close(self) -> None:
-        if self.enabled and self.done:
-            sys.stderr.write('\n')
-            sys.stderr.flush()
+        self.end(keep=True)
+
+
+class _Waiting(_LiveLine):
+    """While one blocking call runs: ``label... 0:03 elapsed  ETA 0:02``, erased when it returns.
+    ``expected``: the seconds the call should take (an ETA); ``bound``: its timeout per request."""
+
+    def __init__(self, label: str, expected: float | None = None, bound: float | None = None) -> None:
+        super().__init__(True)
+        self.label, self.expected, self.bound = label, expected, bound
+
+    def __enter__(self) -> _Waiting:
+        self.started = time.monotonic()
+        self.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end(keep=False)
+
+    def text(self) -> str:
+        elapsed = time.monotonic() - self.started
+        tail = ''
+        if self.expected is not None:
+            tail = f'  ETA {_duration(self.expected - elapsed) if elapsed < self.expected else "any moment"}'
+        elif self.bound is not None:
+            tail = f'  (gives up after {_duration(self.bound)})'
+        return f'{self.label}... {_duration(elapsed)} elapsed{tail}'
 
 
 # -- doctor ----------------------------------------------------------------------------------
 
 
 def _run_doctor(args: argparse.Namespace, out: Output) -> int:
-    with _connect(args, out) as (exchange, where):
-        out.note(f'doctor: {where}; read-only, nothing is placed or cancelled.')
-        report = _diagnose(exchange, args.symbol)
-    report['target'] = where
+    with _connect(args, out) as target:
+        if target.kind == 'embedded':
+            why = '--sandbox given' if args.sandbox else 'no HTX_API_KEY/HTX_SECRET (or --api-key/--secret) set'
+            out.note(f'doctor: checking an embedded sandbox, NOT HTX ({why}): this shows that the package works '
+                     'on this machine, not that your HTX account does; set HTX_API_KEY and HTX_SECRET to check HTX.')
+        out.note(f'doctor: {target.where}; read-only, nothing is placed or cancelled.')
+        report = _diagnose(target.exchange, args.symbol)
+    report['target'] = target.where
+    report['target_kind'] = target.kind
     if args.json:
         out.json(report)
     else:
@@ -578,12 +842,14 @@ def _run_doctor(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK if report['healthy'] else EXIT_NOT_ALL
 
 
-def _probe(exchange: Any, call: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    """Run one read-only call: (its value or None, what to report: error, HTX code and message, rate limits)."""
+def _probe(exchange: Any, call: Callable[[], Any], label: str) -> tuple[Any, dict[str, Any]]:
+    """Run one read-only call (progress on a terminal while it waits): (its value or None, what to report:
+    error, HTX code and message, for a failure without a reply its cause, rate limits)."""
     exchange.last_response_headers = None
     value, error = None, None
     try:
-        value = call()
+        with _Waiting(f'doctor: {label}', bound=exchange.timeout / 1000):
+            value = call()
     except ccxt.BaseError as failed:
         error = failed
     headers = exchange.last_response_headers or {}
@@ -593,12 +859,24 @@ def _probe(exchange: Any, call: Callable[[], Any]) -> tuple[Any, dict[str, Any]]
     }
     if error is not None:
         code, message = _htx_said(error)
-        check.update(error=type(error).__name__, code=code, message=_one_line(message or str(error), 300))
+        cause = _network_cause(error)
+        check.update(error=type(error).__name__, code=code, message=_one_line(cause or message or str(error), 300),
+                     unreachable=code is None and (cause is not None or type(error) in UNREACHABLE),
+                     see=f'{TROUBLESHOOTING}#{_anchor(error)}')
     return value, check
 
 
+# failures that say nothing came back: the next request to the same host would wait as long for as little
+UNREACHABLE = (ccxt.NetworkError, ccxt.RequestTimeout)
+
+
+def _markets(exchange: Any) -> dict[str, Any]:
+    markets, check = _probe(exchange, exchange.load_markets, 'loading markets')
+    return {**check, 'count': len(markets) if isinstance(markets, dict) else None}
+
+
 def _asset_mode(exchange: Any) -> dict[str, Any]:
-    reply, check = _probe(exchange, exchange.contract_private_get_v5_account_asset_mode)
+    reply, check = _probe(exchange, exchange.contract_private_get_v5_account_asset_mode, 'asking the asset mode')
     data = reply.get('data') if isinstance(reply, dict) else None
     data = data if isinstance(data, dict) else {}
     key = next((k for k in protocol.ASSET_MODE_KEYS if k in data), None)
@@ -611,24 +889,55 @@ def _asset_mode(exchange: Any) -> dict[str, Any]:
 
 def _listing(exchange: Any, symbol: str, route: str) -> dict[str, Any]:
     orders, check = _probe(exchange, lambda: exchange.fetch_open_isolated_tpsl_orders(symbol, None, None,
-                                                                                       {'route': route}))
+                                                                                       {'route': route}),
+                           f'listing through route {route}')
     return {**check, 'count': len(orders) if orders is not None else None}
 
 
 def _diagnose(exchange: Any, symbol: str) -> dict[str, Any]:
-    """Asset mode, the route 'auto' picks (fetch_tpsl_route), and the auto, v1 and v5 listings."""
-    asset_mode = _asset_mode(exchange)
-    picked, _ = _probe(exchange, exchange.fetch_tpsl_route)  # what route 'auto' picks (asked once, remembered)
-    listings = {route: _listing(exchange, symbol, route) for route in (protocol.AUTO, protocol.CLASSIC, protocol.V5)}
-    problems = [] if asset_mode['ok'] else [f'the asset mode query failed: {_check_text(asset_mode)}']
-    if picked is None:
+    """Markets, asset mode, the route 'auto' picks (fetch_tpsl_route), and the auto, v1 and v5 listings.
+
+    Stops at the first check that got no reply at all (DNS, refused, reset, timeout), the markets
+    first: every later check would wait as long again for the same answer."""
+    report: dict[str, Any] = {'symbol': symbol, 'markets': _markets(exchange), 'asset_mode': None,
+                              'auto_route': None, 'listings': {}, 'stopped': None}
+    checks = [report['markets']]
+    if report['markets']['ok']:
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ('asset_mode', lambda: _asset_mode(exchange)),
+            ('auto_route', lambda: _probe(exchange, exchange.fetch_tpsl_route, "asking which route 'auto' picks")),
+            *((f'listing {route}', lambda route=route: _listing(exchange, symbol, route))
+              for route in (protocol.AUTO, protocol.CLASSIC, protocol.V5))]
+        for name, step in steps:
+            if checks[-1].get('unreachable'):
+                break
+            if name == 'auto_route':
+                report['auto_route'], check = step()
+            else:
+                check = step()
+                if name == 'asset_mode':
+                    report['asset_mode'] = check
+                else:
+                    report['listings'][name.split()[1]] = check
+            checks.append(check)
+    problems = []
+    failed = next((c for c in checks if c.get('unreachable')), None)
+    if not report['markets']['ok']:
+        problems.append(f'the markets could not be loaded: {_check_text(report["markets"])}')
+    elif failed is not None:
+        problems.append(f'no reply: {_check_text(failed)}')
+    if failed is not None or not report['markets']['ok']:
+        report['stopped'] = 'after the first failure without a reply; the remaining checks were not sent'
+    asset_mode, listings, picked = report['asset_mode'], report['listings'], report['auto_route']
+    if asset_mode is not None and not asset_mode['ok'] and not asset_mode.get('unreachable'):
+        problems.append(f'the asset mode query failed: {_check_text(asset_mode)}')
+    if picked is None and report['stopped'] is None:
         problems.append("route 'auto' could not decide the API family")
     for route in (protocol.AUTO, picked):
-        if route is not None and not listings[route]['ok']:
+        if route in listings and not listings[route]['ok'] and not listings[route].get('unreachable'):
             problems.append(f'the {route} listing failed: {listings[route]["error"]}')
-    errors = {check.get('error') for check in (asset_mode, *listings.values())}
-    return {'symbol': symbol, 'asset_mode': asset_mode, 'auto_route': picked, 'listings': listings,
-            'healthy': not problems, 'problems': list(dict.fromkeys(problems)),
+    errors = {check.get('error') for check in checks}
+    return {**report, 'healthy': not problems, 'problems': list(dict.fromkeys(problems)),
             'credentials_refused': 'AuthenticationError' in errors, 'unknown_symbol': 'BadSymbol' in errors}
 
 
@@ -644,19 +953,28 @@ def _ratelimit_text(check: dict[str, Any]) -> str:
 
 
 def _doctor_lines(report: dict[str, Any]) -> list[str]:
-    mode = report['asset_mode']
-    if mode['ok']:
-        mode_text = f"{mode['value']} (data.{mode['key']}): {mode['family'] or 'unknown, the package uses v5'}"
-    else:
-        mode_text = _check_text(mode)
-    lines = [f"target        {report['target']}", f"symbol        {report['symbol']}",
-             f'asset mode    {mode_text}', f'              {_ratelimit_text(mode)}',
-             f"route auto    {report['auto_route'] or 'undecided'}"]
+    markets, mode = report['markets'], report['asset_mode']
+    markets_text = f"{markets['count']} markets loaded" if markets['ok'] else _check_text(markets)
+    lines = [f"target        {report['target']}", f"symbol        {report['symbol']}", f'markets       {markets_text}']
+    if mode is not None:
+        if mode['ok']:
+            mode_text = f"{mode['value']} (data.{mode['key']}): {mode['family'] or 'unknown, the package uses v5'}"
+        else:
+            mode_text = _check_text(mode)
+        lines += [f'asset mode    {mode_text}', f'              {_ratelimit_text(mode)}']
+    if mode is not None and not mode.get('unreachable'):
+        lines.append(f"route auto    {report['auto_route'] or 'undecided'}")
     for route, check in report['listings'].items():
         lines += [f'{"listing " + route:<14}{_check_text(check)}', f'              {_ratelimit_text(check)}']
     if report['healthy']:
-        lines.append(f"healthy: route auto ({report['auto_route']}) lists the TP/SL orders of {report['symbol']}")
+        where = ' (an embedded sandbox, NOT HTX)' if report.get('target_kind') == 'embedded' else ''
+        lines.append(f"healthy{where}: route auto ({report['auto_route']}) lists the TP/SL orders of "
+                     f"{report['symbol']}")
     lines += [f'problem: {problem}' for problem in report['problems']]
+    if report['stopped']:
+        lines.append(f"stopped: {report['stopped']}")
+    see = sorted({c['see'] for c in (markets, mode, *report['listings'].values()) if c and not c['ok'] and 'see' in c})
+    lines += [f'see: {anchor}' for anchor in see if not report['healthy']]
     return lines
 
 
@@ -664,15 +982,18 @@ def _doctor_lines(report: dict[str, Any]) -> list[str]:
 
 
 def _run_demo(args: argparse.Namespace, out: Output) -> int:
-    if _credentials(args) is not None or args.url is not None:
+    if args.sandbox and args.url is not None:
+        raise UsageError('--sandbox and --url name two different servers: give one; nothing was sent')
+    if not args.sandbox and (_credentials(args) is not None or args.url is not None):
         out.note('demo: credentials given (or --url): the demo places and cancels nothing there; running the '
-                 'read-only doctor checks instead.')
-        args.symbol, args.sandbox = DEFAULT_SYMBOL, False
+                 'read-only doctor checks instead (demo --sandbox runs the demo on an embedded sandbox).')
+        args.symbol = DEFAULT_SYMBOL
         return _run_doctor(args, out)
     timeout = {'timeout': args.timeout} if args.timeout else {}
     with Sandbox(port=0, account_mode=args.account_mode) as server:
+        ignored = ' (--sandbox: HTX credentials, if any, are ignored)' if args.sandbox else ''
         out.note(f'demo: an embedded HTX sandbox at {server.url}, a {args.account_mode} account; no keys needed, '
-                 'nothing is sent to HTX.')
+                 f'nothing is sent to HTX{ignored}.')
         exchange = htx({**exchange_config(server.hostname), **timeout})
         return _demo(exchange, server, args, out)
 
@@ -680,10 +1001,17 @@ def _run_demo(args: argparse.Namespace, out: Output) -> int:
 def _demo(exchange: Any, server: Sandbox, args: argparse.Namespace, out: Output) -> int:
     symbol = DEFAULT_SYMBOL
     placed: list[str] = []
-    for pair in range(0, args.orders, 2):
-        stop_loss = 30_000 if pair + 1 < args.orders else None  # an odd count ends with a take-profit alone
-        placed += [o['id'] for o in exchange.create_isolated_tpsl_orders(symbol, 'sell', 1, 150_000, stop_loss)]
-    listed = {o['id'] for o in exchange.fetch_open_isolated_tpsl_orders(symbol)}
+    progress = _Progress(args.orders, unit='orders', label='create')
+    try:
+        for pair in range(0, args.orders, 2):
+            stop_loss = 30_000 if pair + 1 < args.orders else None  # an odd count ends with a take-profit alone
+            legs = exchange.create_isolated_tpsl_orders(symbol, 'sell', 1, 150_000, stop_loss)
+            placed += [o['id'] for o in legs]
+            progress.advance(len(legs))
+    finally:
+        progress.close()
+    with _Waiting('listing the open TP/SL orders'):
+        listed = {o['id'] for o in exchange.fetch_open_isolated_tpsl_orders(symbol)}
     out.note(_route_line(exchange, protocol.AUTO))  # decided by the first call, once per exchange
     out.note(f'created {len(placed)} TP/SL orders on {symbol} (create_isolated_tpsl_orders), in pairs: a '
              'take-profit and a stop-loss each.')
@@ -696,7 +1024,8 @@ def _demo(exchange: Any, server: Sandbox, args: argparse.Namespace, out: Output)
              f'{kinds["canceled", protocol.ORDER_ALREADY_CANCELLED]} already cancelled, '
              f'{kinds["closed", protocol.ORDER_EXECUTED]} executed and {kinds[None, protocol.ORDER_NOT_FOUND]} '
              'unknown.')
-    rows = [_row(o) for o in exchange.cancel_isolated_tpsl_orders(ids, symbol)]
+    with _Waiting(f'cancelling {len(ids)} ids', expected=_cancel_seconds(exchange, len(ids))):
+        rows = [_row(o) for o in exchange.cancel_isolated_tpsl_orders(ids, symbol)]
     _print_rows(rows if args.json or args.verbose else _sample(rows), args.json, out)
     if not (args.json or args.verbose) and len(rows) > TABLE_SAMPLE:
         out.note(f'(a sample: {TABLE_SAMPLE} of {len(rows)} ids, one of each outcome at least; --verbose lists all)')
@@ -706,6 +1035,14 @@ def _demo(exchange: Any, server: Sandbox, args: argparse.Namespace, out: Output)
     wrong += [i for i in placed if i not in listed]
     out.note('demo: every id reported as expected.' if not wrong else f'demo: unexpected outcome for {wrong}.')
     return EXIT_OK if not wrong else EXIT_NOT_ALL
+
+
+def _cancel_seconds(exchange: Any, count: int) -> float:
+    """About how long cancelling ``count`` ids takes at HTX's limits: 10 ids a request; classic 5 requests
+    a second per endpoint, v5 the UID budget (72 per 3 s). An estimate for an ETA, not a bound."""
+    requests = -(-count // BATCH)
+    per_second = 5 if exchange._tpsl_auto_family == protocol.CLASSIC else 24
+    return max(requests - 1, 0) / per_second + 0.05 * requests
 
 
 def _demo_extra_ids(server: Sandbox) -> dict[str, tuple[str | None, str | None]]:
@@ -733,6 +1070,25 @@ def _seed(text: str) -> tuple[str, int]:
     return spec[0], spec[1]
 
 
+def _seeded_line(seeded: list[str], contract: str, ids_file: str | None) -> str:
+    """``seeded N open TP/SL orders on C``: with the ids up to SEED_IDS_SHOWN, else the first and last."""
+    head = f'seeded {len(seeded)} open TP/SL orders on {contract}'
+    if ids_file == '-':
+        return f'{head}; their ids follow, one a line'
+    where = f'; all {len(seeded)} ids in {ids_file}' if ids_file else ''
+    if len(seeded) <= SEED_IDS_SHOWN:
+        return f'{head}: {" ".join(seeded)}{where}'
+    return f'{head}: {seeded[0]} ... {seeded[-1]}{where or "; --ids FILE writes every id"}'
+
+
+def _write_ids(path: str, ids: list[str]) -> None:
+    try:
+        with open(path, 'w', encoding='ascii') as file:
+            file.writelines(f'{order_id}\n' for order_id in ids)
+    except OSError as failed:
+        raise UsageError(f'--ids: cannot write the ids file: {failed.strerror or failed}') from None
+
+
 def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
     def ready(server: Sandbox) -> None:
         api = 'the classic v1 API' if args.account_mode == 'classic' else 'the v5 API'
@@ -745,9 +1101,15 @@ def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
         contract, count = args.seed
         if count:
             seeded = server.seed_open_orders(contract, count)
-            out.out(f'seeded {len(seeded)} open TP/SL orders on {contract}: {" ".join(seeded)}')
+            out.out(_seeded_line(seeded, contract, args.ids))
+            if args.ids == '-':
+                out.out('\n'.join(seeded))
+            elif args.ids:
+                _write_ids(args.ids, seeded)
         out.out('Ctrl-C stops it.')
 
+    if args.ids and args.ids != '-':
+        _write_ids(args.ids, [])  # an unwritable FILE is a usage error before the sandbox starts
     sandbox = Sandbox(port=args.port, host=args.host, account_mode=args.account_mode, latency=args.latency)
     try:
         sandbox.serve_forever(on_ready=ready)

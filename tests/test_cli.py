@@ -34,7 +34,8 @@ KEY = 'cliKEY+zz9/plural=Z-alpha-0001'
 SECRET = 'cliSECRET+shh/never=print-0042'
 URL_USER, URL_PASSWORD = 'urluser', 'urlPa55w0rd'
 UNKNOWN = ['1300000000000000001', '1300000000000000002']
-AUTH_ERROR = 'error: AuthenticationError: HTX 403: Incorrect Access key [Access key错误]'
+AUTH_ERROR = ('error: AuthenticationError: HTX 403: Incorrect Access key [Access key错误] '
+              '(see docs/troubleshooting.md#403)')
 
 
 # -- running the command ---------------------------------------------------------------------
@@ -222,10 +223,12 @@ def test_half_set_credentials_exit_2_naming_the_missing_one(refusals: dict[str, 
         assert done.returncode == 2 and done.out == '', done
         assert done.errors() == done.err.splitlines(), done  # one line, the error
     assert refusals['key flag only'].errors() == [
-        'error: the secret is missing: --api-key is set but neither --secret nor HTX_SECRET is; nothing was sent']
+        'error: the secret is missing: --api-key is set but neither --secret nor HTX_SECRET is; nothing was sent '
+        '(see docs/troubleshooting.md#credentials)']
     assert 'the secret is missing: HTX_API_KEY is set' in refusals['key env only'].err
     assert refusals['secret flag only'].errors() == [
-        'error: the API key is missing: --secret is set but neither --api-key nor HTX_API_KEY is; nothing was sent']
+        'error: the API key is missing: --secret is set but neither --api-key nor HTX_API_KEY is; nothing was sent '
+        '(see docs/troubleshooting.md#credentials)']
     assert 'the API key is missing: HTX_SECRET is set' in refusals['secret env only'].err
     assert_no_credentials(*refusals.values())
 
@@ -239,7 +242,8 @@ def test_usage_errors_never_repeat_a_value_from_the_command_line(refusals: dict[
     assert "argument COMMAND: invalid choice: '***'" in refusals['command'].err
     assert 'argument --url: must look like http://127.0.0.1:8080' in refusals['bad url'].err
     assert refusals['bad id'].errors() == [
-        'error: ID #2 is not an HTX order id (a positive integer of at most 19 digits); nothing was sent']
+        'error: ID #2 is not an HTX order id (a positive integer of at most 19 digits); nothing was sent '
+        '(see docs/troubleshooting.md#usage-errors)']
     assert_no_credentials(*refusals.values())
 
 
@@ -282,7 +286,7 @@ def cancels(unified: Sandbox, classic: Sandbox) -> Iterator[Cancels]:
              '--url', unified.url, '--verbose'),
             command('cancel', 'BTC-USDT', *to_cancel, '--url', unified.url, '--json',
                     env=environment(HTX_API_KEY=KEY, HTX_SECRET=SECRET)),
-            ('cancel', 'BTC-USDT', UNKNOWN[0]),  # no credentials: an embedded sandbox
+            ('cancel', 'BTC-USDT', UNKNOWN[0], '--sandbox'),  # no credentials: an embedded sandbox, if asked for
             ('cancel', 'BTC-USDT', UNKNOWN[0], '--route', 'v1', '--url', unified.url),
             ('cancel', 'BTC-USDT', UNKNOWN[0], '--route', 'v5', '--url', classic.url, '--json'),
             ('cancel', 'BTC-USDT', *late, '--url', slow.url, '--timeout', '500'),
@@ -323,17 +327,23 @@ def test_cancel_exits_0_when_every_id_is_cancelled_and_never_sends_the_environme
     assert_no_credentials(done)
 
 
-def test_a_progress_bar_follows_the_batches_on_a_terminal(cancels: Cancels) -> None:
+def test_a_progress_bar_with_rate_and_eta_follows_the_batches_on_a_terminal(cancels: Cancels) -> None:
     done = cancels.done['terminal']
     assert done.returncode == 0
-    assert done.err.count('\r[') == 3 and '] 25/25 ids' in done.err  # one redraw per batch of 10
-    assert 'summary: 25 canceled' in done.err
+    draws = [part for part in done.err.split('\r') if part.startswith('cancel [')]
+    assert len(draws) >= 2 and draws[0].startswith('cancel [' + '.' * 30 + '] 0/25 ids')  # drawn at once
+    last = draws[-1]
+    assert '] 25/25 ids  ' in last and ' ids/s  ' in last and ' elapsed  ETA 0:00' in last
+    # what the terminal shows: each line as its last redraw left it (\x1b[K erases the rest)
+    shown = [line.rstrip('\r').split('\r')[-1].replace('\x1b[K', '') for line in done.err.split('\n')]
+    assert 'route: v5 (auto)' in shown  # a note goes above the bar, not onto it
+    assert shown[-3].startswith('cancel [' + '#' * 30 + '] 25/25 ids') and shown[-2] == 'summary: 25 canceled'
 
 
-def test_cancel_without_credentials_uses_an_embedded_sandbox_and_says_so(cancels: Cancels) -> None:
+def test_cancel_with_sandbox_uses_an_embedded_sandbox_and_says_so(cancels: Cancels) -> None:
     done = cancels.done['embedded']
     assert done.returncode == 1
-    assert 'on an embedded sandbox at http://127.0.0.1:' in done.err and '(no HTX_API_KEY/HTX_SECRET;' in done.err
+    assert 'on an embedded sandbox at http://127.0.0.1:' in done.err and '(--sandbox given;' in done.err
     assert done.table() == [[UNKNOWN[0], 'unconfirmed', '1061']]
 
 
@@ -351,11 +361,17 @@ def test_a_wrong_api_family_exits_2_naming_the_route_to_use(cancels: Cancels) ->
     assert v1_on_unified.returncode == 2 and v1_on_unified.out == ''
     assert v1_on_unified.errors() == [
         'error: NotSupported: HTX refused the v1 API for this account (6023: The new feature is temporarily '
-        'unavailable.); it uses the v5 API: use --route v5 (or --route auto)']
-    assert v5_on_classic.returncode == 2 and v5_on_classic.out == ''
+        'unavailable.); it uses the v5 API: use --route v5 (or --route auto) (see docs/troubleshooting.md#6023)']
+    assert v5_on_classic.returncode == 2
+    error = json.loads(v5_on_classic.out)  # --json: one document, the error object, with every id's row
+    assert {k: error['error'][k] for k in ('type', 'code', 'exit_status', 'see')} == {
+        'type': 'NotSupported', 'code': '4007', 'exit_status': 2, 'see': 'docs/troubleshooting.md#4007'}
+    assert error['error']['message'].startswith('HTX refused the v5 API for this account (4007: ')
+    assert [(row['id'], row['status']) for row in error['results']] == [(UNKNOWN[0], None)]
     assert v5_on_classic.errors() == [
         'error: NotSupported: HTX refused the v5 API for this account (4007: Unified account special interface, '
-        'non - one account is not available); it uses the v1 API: use --route v1 (or --route auto)']
+        'non - one account is not available); it uses the v1 API: use --route v1 (or --route auto) '
+        '(see docs/troubleshooting.md#4007)']
 
 
 def test_timeout_is_ccxts_and_leaves_the_outcome_unknown(cancels: Cancels) -> None:

@@ -31,11 +31,12 @@ RUN_ELSEWHERE = {
         '.ci/run runs the quick start, word for word, in a fresh clone',
     "python3 -m venv .venv && . .venv/bin/activate && pip install '.[test]' && pytest":
         '.ci/run runs the quick start, word for word, in a fresh clone',
-    "pip install -e '.[test]'": 'a developer setup (.ci/run installs the same extras)',
+    "pip install -e '.[test,dev]'": 'a developer setup (.ci/run installs the same extras)',
     "pip install '.[docs]'": '.ci/run',
     'pytest': 'this is the test suite',
     'bash .ci/run': 'CI itself',
     'bash .ci/matrix': 'the matrix job (several minutes per ccxt version)',
+    'bash .ci/pythons': 'the Python 3.12/3.13 job (several minutes per Python)',
     'mkdocs build --strict': '.ci/run builds the docs with --strict',
     'pytest --record-mode=rewrite tests/test_cancel.py tests/test_lifecycle.py':
         'records the cassettes anew against the sandbox; the replays of this suite check them',
