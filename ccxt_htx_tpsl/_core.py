@@ -14,6 +14,7 @@ never ``_flows`` or the exchange classes.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import time
@@ -204,7 +205,39 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         if orders is not None or reply is not None:
             _errors.attach(error, orders=None if orders is None else scrubber.deep(orders, extra),
                            htx_reply=None if reply is None else scrubber.deep(reply, extra))
+        self._tpsl_scrub_causes(error, scrubber, extra)
         return error
+
+    @staticmethod
+    def _tpsl_scrub_causes(error: BaseException, scrubber: Scrubber, extra: tuple[str, ...]) -> None:
+        """The chain of causes a ccxt exception keeps (``__cause__``, as plain ccxt: the DNS failure,
+        the refused or reset connection), scrubbed in place: every text, and any attribute that holds
+        the signed request (an ``url`` with the key in it: urllib3's ``url``, requests' ``request``,
+        aiohttp's ``request_info``) is dropped."""
+        seen: set[int] = set()
+        link = error.__cause__ if error.__cause__ is not None else (
+            None if error.__suppress_context__ else error.__context__)
+        while link is not None and id(link) not in seen and len(seen) < 32:
+            seen.add(id(link))
+            with contextlib.suppress(AttributeError, TypeError):
+                link.args = tuple(scrubber.text(a, extra) if isinstance(a, str) else a for a in link.args)
+            if isinstance(link, OSError):  # its str() reads strerror and the file names, not args
+                for name in ('strerror', 'filename', 'filename2'):
+                    value = getattr(link, name, None)
+                    if isinstance(value, str):
+                        setattr(link, name, scrubber.text(value, extra))
+            for name, value in list(getattr(link, '__dict__', {}).items()):
+                if isinstance(value, str):
+                    clean: Any = scrubber.text(value, extra)
+                elif value is None or isinstance(value, BaseException | int | float | bool | tuple):
+                    continue
+                else:
+                    url = str(getattr(value, 'url', '') or '')
+                    clean = None if url and scrubber.text(url, extra) != url else value
+                if clean is not value:
+                    with contextlib.suppress(AttributeError, TypeError):
+                        setattr(link, name, clean)
+            link = link.__cause__ if link.__cause__ is not None else link.__context__
 
     # -- pacing: ccxt's throttler hooks, per HTX endpoint ---------------------------------------
 

@@ -24,6 +24,7 @@ Every method flow is built from the same steps, written once:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,16 @@ HISTORY_KEYS = (*LIST_KEYS, 'status', 'states', 'state', 'create_date', 'sort_by
 HISTORY_ACTIONS = {'closed': 'fetchClosed', 'canceled': 'fetchCanceled'}
 CANCEL_ALL_KEYS = ('contract_code', 'direction', 'pair', 'contract_type')
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
+CCXT_NAME = re.compile(r'[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*')  # ccxt's camelCase; HTX's fields are snake_case
+CCXT_HINTS = {
+    'hedged': "the position a TP/SL closes is HTX's position_side ('long', 'short' or 'both')",
+    'clientOrderId': "takeProfit / stopLoss take {'triggerPrice': ..., 'clientOrderId': ...}",
+    'reduceOnly': 'TP/SL orders always reduce the position',
+    'takeProfitPrice': 'the takeProfit argument', 'stopLossPrice': 'the stopLoss argument',
+    'triggerPrice': 'the takeProfit / stopLoss arguments', 'stopLossTakeProfit': 'these methods are TP/SL only',
+    'trigger': 'these methods are TP/SL only', 'stop': 'these methods are TP/SL only',
+    'trailing': 'these methods are TP/SL only',
+}
 POSITION_SIDES = ('long', 'short', 'both')
 SWITCHED = 'switched'  # a route value inside a flow: already moved to the other family once
 RECONCILE_REQUESTS = 3
@@ -235,7 +246,28 @@ class TpslFlowsMixin(TpslCoreMixin):
                 raise BadRequest(f"{where} {key} is ccxt's own (it would take another method's options, retries "
                                  'included): remove it from params')
         retry = self._tpsl_retry(method, {} if create else copied, where)
+        self._tpsl_ccxt_names(copied, margin, where, create)
         return Draft(method, where, margin, checked, copied, route, retry)
+
+    @staticmethod
+    def _tpsl_ccxt_names(params: Json, margin: str, where: str, create: bool) -> None:
+        """The one rule for ccxt's own param names, on both families: HTX's fields are snake_case, so a
+        camelCase key is ccxt's spelling. ``marginMode`` equal to the method's margin is dropped (the
+        method says it), ``positionSide`` on a create is HTX's ``position_side``; any other is refused
+        before anything is sent, never passed to HTX as a raw field."""
+        for key in list(params):
+            if key == 'marginMode':
+                value = params.pop(key)
+                if value != margin:
+                    other = 'cross' if margin == 'isolated' else 'isolated'
+                    raise BadRequest(f'{where} is the {margin}-margin method; for marginMode {value!r:.40} use the '
+                                     f'{other} one (e.g. cancel_{other}_tpsl_orders)')
+            elif key == 'positionSide' and create:
+                continue  # read by the create as position_side
+            elif key in CCXT_HINTS or CCXT_NAME.fullmatch(key):
+                hint = CCXT_HINTS.get(key, 'HTX fields are snake_case')
+                raise BadRequest(f"{where} params take HTX's field names; {key!r:.40} is ccxt's spelling, which this "
+                                 f'method does not take ({hint}); nothing was sent')
 
     def _flow_job(self, draft: Draft, unsent: Unsent | None = None) -> Flow[Job]:
         """Load the markets, check the market, choose the family. If choosing it failed (no reply to
@@ -447,6 +479,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         message = (f'{first} [{method}(): {len(failures)} of {requests} requests failed; of {len(orders)} ids '
                    f'{", ".join(parts)}: see .orders, and ccxt_htx_tpsl.outcome(order) for HTX\'s code]')
         error = _errors.attach(type(first)(message), orders=orders, htx_reply=_errors.htx_reply(first))
+        error.__cause__ = first  # the failure itself, and through it its cause (scrubbed)
         return self._tpsl_scrub(error)
 
     # -- create ------------------------------------------------------------------------------
@@ -549,6 +582,10 @@ class TpslFlowsMixin(TpslCoreMixin):
             return Tried(([], [(spec.legs, _errors.classify(refused))]), [])
         if family.name == protocol.V5 and any(leg.price_type not in ('market', 'limit') for leg in spec.legs):
             raise BadRequest(f"{where} v5 TP/SL orders take type 'market' or 'limit' only")
+        closes = 'long' if spec.side == 'sell' else 'short'
+        if family.name == protocol.CLASSIC and spec.position_side not in (None, closes):
+            raise BadRequest(f'{where} on the classic API a TP/SL with side {spec.side!r} closes the {closes} '
+                             f'position; position_side {spec.position_side!r} cannot be sent there')
         pairs = family.create_calls(job.market, spec, job.params)
         sent_at = now_ms()
         results = yield Send(tuple(call for call, _ in pairs), None)  # a create is never re-sent
@@ -661,6 +698,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         assert first is not None  # failures hold failed attempts only
         error = _errors.attach(type(first)(message), orders=orders,
                                htx_reply=None if unknown else _errors.htx_reply(first))
+        error.__cause__ = first
         return self._tpsl_scrub(error)
 
     # -- list, history, fetch by id ---------------------------------------------------------

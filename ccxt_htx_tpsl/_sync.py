@@ -287,7 +287,7 @@ class htx(TpslFlowsMixin, ccxt.htx):
             result: T = done.value
             return result
         except ccxt.BaseError as error:
-            raise self._tpsl_scrub(error) from None
+            raise self._tpsl_scrub(error) from error.__cause__  # the cause kept, as plain ccxt's, scrubbed
         finally:
             flow.close()
 

@@ -146,7 +146,7 @@ class AsyncTpslMixin(TpslFlowsMixin):
             result: T = done.value
             return result
         except ccxt.BaseError as error:
-            raise self._tpsl_scrub(error) from None
+            raise self._tpsl_scrub(error) from error.__cause__  # the cause kept, as plain ccxt's, scrubbed
         finally:
             flow.close()
 

@@ -46,11 +46,11 @@ from urllib.parse import SplitResult, urlsplit
 import ccxt
 
 from . import __version__, _validate, protocol
+from ._ratestore import describe_store
 from ._results import outcome
 from ._secrets import Scrubber
 from ._sync import htx
-from .sandbox import ACCOUNT_MODES, DEMO_API_KEY, DEMO_SECRET, Sandbox, exchange_config, parse_latency
-from .sandbox.__main__ import seed_spec
+from .sandbox import ACCOUNT_MODES, DEMO_API_KEY, DEMO_SECRET, Sandbox, contracts, exchange_config, parse_latency
 
 HOSTS = ('api.hbdm.vn', 'api.hbdm.com')
 ROUTES = protocol.ROUTES  # 'auto', 'v5', 'v1'
@@ -190,6 +190,7 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(self, message)
 
 
+COMMAND_NAMES = frozenset({'demo', 'doctor', 'sandbox', 'cancel'})
 _OPTION_NAME = re.compile(r'--[A-Za-z][A-Za-z0-9-]*|-[A-Za-z]')
 
 
@@ -201,6 +202,8 @@ def _without_values(message: str, argv: Sequence[str]) -> str:
     """
     values = set()
     for token in argv:
+        if token in COMMAND_NAMES:  # the command's own name is no value the user chose
+            continue
         name, equals, value = token.partition('=')
         if equals and _OPTION_NAME.fullmatch(name):
             values.add(value)
@@ -306,7 +309,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="the demo key's account mode (default %(default)s: the v5 API; classic: the v1 API)")
     sandbox.add_argument('--seed', type=_seed, default=('BTC-USDT', 0), metavar='[CONTRACT:]N',
                          help="place N open TP/SL orders for the demo key (on BTC-USDT unless CONTRACT: is given; "
-                              "in its account mode's book), as python -m ccxt_htx_tpsl.sandbox --seed")
+                              "in its account mode's book)")
     sandbox.add_argument('--ids', metavar='FILE', help=f'write the seeded ids to FILE, one a line (\'-\': stdout); '
                          f'the banner lists them only up to {SEED_IDS_SHOWN}')
     sandbox.add_argument('--latency', type=_latency, metavar='LO-HI', help='simulated latency per request, in ms')
@@ -325,6 +328,9 @@ def _target_options(parser: argparse.ArgumentParser, sandbox: bool,
         parser.add_argument('--sandbox', action='store_true', help=sandbox_help)
     parser.add_argument('--host', choices=HOSTS, default=HOSTS[0], help='HTX contract host (default %(default)s)')
     parser.add_argument('--timeout', type=_milliseconds, metavar='MS', help="ccxt's request timeout (default 10000)")
+    parser.add_argument('--rate-store', metavar='URL', default=os.environ.get('HTX_TPSL_RATE_STORE'),
+                        help="share HTX's rate windows with other processes: sqlite:///PATH or redis://HOST:PORT/DB "
+                             "(options['tpslRateStore']; default: $HTX_TPSL_RATE_STORE, else in-process pacing)")
 
 
 # -- credentials and where to send -----------------------------------------------------------
@@ -401,6 +407,20 @@ NO_CREDENTIALS = ('no HTX credentials: set HTX_API_KEY and HTX_SECRET (or pass -
                   'there; nothing was sent')
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """ccxt config from the common options: ``timeout`` and ``options['tpslRateStore']``."""
+    settings: dict[str, Any] = {'timeout': args.timeout} if args.timeout else {}
+    if getattr(args, 'rate_store', None):
+        settings['options'] = {'tpslRateStore': args.rate_store}
+    return settings
+
+
+def _merged(config: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with ``settings`` merged in, nested dicts (``options``) merged too."""
+    merged: dict[str, Any] = ccxt.Exchange.deep_extend(config, settings)
+    return merged
+
+
 @contextlib.contextmanager
 def _connect(args: argparse.Namespace, out: Output, acts_on_orders: bool = False) -> Iterator[Target]:
     """The exchange a command talks to; an embedded sandbox lives as long as the block.
@@ -412,15 +432,15 @@ def _connect(args: argparse.Namespace, out: Output, acts_on_orders: bool = False
     if sandbox and args.url is not None:
         raise UsageError('--sandbox and --url name two different servers: give one; nothing was sent')
     credentials = None if sandbox else _credentials(args)
-    timeout = {'timeout': args.timeout} if args.timeout else {}
+    timeout = _settings(args)
     if args.url is not None:
         shown = f'{args.url.scheme}://{args.url.netloc.rpartition("@")[2]}'
         if '@' in args.url.netloc:
             out.note('note: the user info in --url is ignored.')
         keys = 'your --api-key' if args.api_key else 'the sandbox demo keys'
-        yield Target(htx({**_url_config(args.url, args), **timeout}), f'{shown} (--url, {keys})', 'url')
+        yield Target(htx(_merged(_url_config(args.url, args), timeout)), f'{shown} (--url, {keys})', 'url')
     elif credentials is not None:
-        yield Target(htx({**htx_config(credentials.api_key, credentials.secret, args.host), **timeout}),
+        yield Target(htx(_merged(htx_config(credentials.api_key, credentials.secret, args.host), timeout)),
                      f'HTX ({args.host})', 'htx')
     elif acts_on_orders and not sandbox:
         raise UsageError(NO_CREDENTIALS.format(act=args.command), 'no-credentials')
@@ -428,7 +448,7 @@ def _connect(args: argparse.Namespace, out: Output, acts_on_orders: bool = False
         reason = '--sandbox given' if sandbox else 'no HTX_API_KEY/HTX_SECRET'
         with Sandbox(port=0) as server:
             where = f'an embedded sandbox at {server.url} ({reason}; nothing is sent to HTX)'
-            yield Target(htx({**exchange_config(server.hostname), **timeout}), where, 'embedded')
+            yield Target(htx(_merged(exchange_config(server.hostname), timeout)), where, 'embedded')
 
 
 def _route_line(exchange: Any, route: str) -> str:
@@ -441,16 +461,21 @@ def _route_line(exchange: Any, route: str) -> str:
 
 
 def _row(order: dict[str, Any]) -> dict[str, Any]:
-    code, message = outcome(order)
+    found = outcome(order)
+    code, message = found
     info = order.get('info')
     if order['status'] is None and code is None and isinstance(info, dict) and info.get('error'):
         message = f"outcome unknown, {info['error']}: {message}"  # no usable reply: a timeout, a network error...
+    if found.reconciled:
+        message = 'reconciled: its reply was lost; this is what HTX showed when asked' + (f' ({message})'
+                                                                                          if message else '')
     return {'id': order['id'], 'symbol': order['symbol'], 'status': order['status'], 'code': code,
-            'message': message, 'sent': True}
+            'message': message, 'sent': True, 'reconciled': found.reconciled}
 
 
 def _unsent_row(order_id: str, symbol: str, why: str, sent: bool = False) -> dict[str, Any]:
-    return {'id': order_id, 'symbol': symbol, 'status': None, 'code': None, 'message': why, 'sent': sent}
+    return {'id': order_id, 'symbol': symbol, 'status': None, 'code': None, 'message': why, 'sent': sent,
+            'reconciled': False}
 
 
 def _shown_status(row: dict[str, Any]) -> str:
@@ -830,6 +855,11 @@ def _run_doctor(args: argparse.Namespace, out: Output) -> int:
                      'on this machine, not that your HTX account does; set HTX_API_KEY and HTX_SECRET to check HTX.')
         out.note(f'doctor: {target.where}; read-only, nothing is placed or cancelled.')
         report = _diagnose(target.exchange, args.symbol)
+    name, answers, detail = describe_store(getattr(args, 'rate_store', None))
+    report['rate_store'] = {'store': name, 'ok': answers, 'detail': detail}
+    if not answers:
+        report['problems'].append(f'the rate store {name} does not answer ({detail})')
+        report['healthy'] = False
     report['target'] = target.where
     report['target_kind'] = target.kind
     if args.json:
@@ -956,6 +986,10 @@ def _doctor_lines(report: dict[str, Any]) -> list[str]:
     markets, mode = report['markets'], report['asset_mode']
     markets_text = f"{markets['count']} markets loaded" if markets['ok'] else _check_text(markets)
     lines = [f"target        {report['target']}", f"symbol        {report['symbol']}", f'markets       {markets_text}']
+    store = report.get('rate_store')
+    if store is not None:
+        lines.append(f"rate store    {store['store']}: {'answers' if store['ok'] else 'DOES NOT ANSWER'} "
+                     f"({store['detail']})")
     if mode is not None:
         if mode['ok']:
             mode_text = f"{mode['value']} (data.{mode['key']}): {mode['family'] or 'unknown, the package uses v5'}"
@@ -989,12 +1023,12 @@ def _run_demo(args: argparse.Namespace, out: Output) -> int:
                  'read-only doctor checks instead (demo --sandbox runs the demo on an embedded sandbox).')
         args.symbol = DEFAULT_SYMBOL
         return _run_doctor(args, out)
-    timeout = {'timeout': args.timeout} if args.timeout else {}
+    timeout = _settings(args)
     with Sandbox(port=0, account_mode=args.account_mode) as server:
         ignored = ' (--sandbox: HTX credentials, if any, are ignored)' if args.sandbox else ''
         out.note(f'demo: an embedded HTX sandbox at {server.url}, a {args.account_mode} account; no keys needed, '
                  f'nothing is sent to HTX{ignored}.')
-        exchange = htx({**exchange_config(server.hostname), **timeout})
+        exchange = htx(_merged(exchange_config(server.hostname), timeout))
         return _demo(exchange, server, args, out)
 
 
@@ -1060,6 +1094,18 @@ def _demo_extra_ids(server: Sandbox) -> dict[str, tuple[str | None, str | None]]
 
 
 # -- sandbox ---------------------------------------------------------------------------------
+
+
+def seed_spec(text: str) -> tuple[str, int]:
+    """An argparse type: ``CONTRACT:COUNT`` (COUNT defaults to 1) naming a listed contract."""
+    code, _, count = text.partition(':')
+    known = [c.contract_code for c in contracts.CONTRACTS]
+    if contracts.find(code) is None:
+        raise argparse.ArgumentTypeError(f'unknown contract {code!r} in {text!r}; the sandbox lists {known}')
+    if count and not (count.isdigit() and 0 < int(count) <= 10_000):
+        raise argparse.ArgumentTypeError(f'COUNT must be 1-10000, got {text!r}')
+    return code, int(count or 1)
+
 
 
 def _seed(text: str) -> tuple[str, int]:

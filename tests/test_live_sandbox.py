@@ -27,14 +27,20 @@ from .conftest import CASSETTES, Run, assert_ccxt_orders, ids
 SYMBOL = 'BTC/USDT:USDT'
 
 
-def test_timeout_raises_request_timeout_and_marks_that_chunk_unknown(
-    make_exchange: Any, sandbox: Sandbox, run: Run
+@pytest.mark.parametrize('reconcile', [True, False])
+def test_a_timed_out_chunk_is_reconciled_or_left_unknown(
+    make_exchange: Any, sandbox: Sandbox, run: Run, reconcile: bool
 ) -> None:
-    exchange = make_exchange(sandbox.hostname, timeout=500)
+    exchange = make_exchange(sandbox.hostname, timeout=500, options={'tpslReconcile': reconcile})
     run(exchange.load_markets())
     wanted = ids(0, 15)
     sandbox.add_tpsl_orders('BTC-USDT', ids=wanted)
-    sandbox.inject('swap_tpsl_cancel', after=1, delay=1.5)
+    sandbox.inject('swap_tpsl_cancel', after=1, delay=1.5)  # the second request is carried out, its reply late
+    if reconcile:  # HTX, asked, shows the 5 cancelled: no id without a state, no failure left
+        orders = run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
+        assert [o['status'] for o in orders] == ['canceled'] * 15
+        assert [ccxt_htx_tpsl.outcome(o).reconciled for o in orders] == [False] * 10 + [True] * 5
+        return
     with pytest.raises(ccxt.RequestTimeout) as raised:
         run(exchange.cancel_isolated_tpsl_orders(wanted, SYMBOL))
     orders = raised.value.orders  # type: ignore[attr-defined]

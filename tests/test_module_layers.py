@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     '_sync': 7, 'async_support': 7,
     'pro': 8, '': 8,  # '' is the package itself (__init__)
     'sandbox': 9,  # every module of the sandbox: it knows protocol, never the client
-    'sandbox.__main__': 10, 'cli': 11, '__main__': 12,
+    'cli': 10, '__main__': 11, 'sandbox.__main__': 11,  # both: thin aliases of the command line
 }
 FAMILY_MODULES = ('_classic', '_v5')
 FAMILY_MAY_IMPORT = {'_model', '_family', '_endpoints', 'protocol'}

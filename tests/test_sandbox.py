@@ -554,14 +554,16 @@ def test_start_async_and_stop_async_inside_a_loop() -> None:
 def test_serve_forever_stops_on_sigterm() -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [root, os.environ.get('PYTHONPATH')]))}
-    command = [sys.executable, '-m', 'ccxt_htx_tpsl.sandbox', '--seed', 'BTC-USDT:2', '--account-mode', 'classic',
-               '--latency', '1-5']
+    command = [sys.executable, '-m', 'ccxt_htx_tpsl.sandbox', '--port', '0', '--seed', 'BTC-USDT:2',
+               '--account-mode', 'classic', '--latency', '1-5']  # the same command as htx-tpsl sandbox
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:
             assert process.stdout is not None
-            seeded = process.stdout.readline()
-            assert seeded.startswith("seeded BTC-USDT ['1200000000000000001', '1200000000000000002']"), seeded
-            url = process.stdout.readline().split()[0]
+            banner = process.stdout.readline()
+            assert banner.startswith('HTX sandbox on http://127.0.0.1:'), banner
+            url = banner.split()[3]
+            lines = [process.stdout.readline() for _ in range(5)]
+            assert 'seeded 2 open TP/SL orders on BTC-USDT: 1200000000000000001 1200000000000000002\n' in lines, lines
             assert requests.get(f'{url}/api/v1/timestamp', timeout=5).ok
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
@@ -571,20 +573,18 @@ def test_serve_forever_stops_on_sigterm() -> None:
 
 
 @pytest.mark.parametrize(('argv', 'complaint'), [
-    (['--port', '70000'], 'port must be 1-65535 (or 0 for any free port)'),
-    (['--port', 'http'], 'port must be 1-65535'),
-    (['--port', '-1'], 'port must be 1-65535'),
-    (['--latency', 'fast'], 'latency must be LOW-HIGH or MS'),
-    (['--latency', '120-20'], 'latency must be 0 <= LOW <= HIGH'),
-    (['--account-mode', 'multi'], "invalid choice: 'multi'"),
+    (['--port', '70000'], 'must be a port number, 0-65535 (0: any free port)'),
+    (['--port', 'http'], 'must be a port number, 0-65535'),
+    (['--port', '-1'], 'must be a port number, 0-65535'),
+    (['--latency', 'fast'], 'must be LO-HI or MS in milliseconds'),
+    (['--latency', '120-20'], 'must be LO-HI or MS in milliseconds'),
+    (['--account-mode', 'multi'], 'invalid choice'),
     (['--seed', 'DOGE-USDT:2'], "unknown contract 'DOGE-USDT'"),
     (['--seed', 'BTC-USDT:many'], 'COUNT must be 1-10000'),
 ])
 def test_command_line_refuses_bad_arguments(argv: list[str], complaint: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        sandbox_main(argv)
-    assert exited.value.code == 2
+    assert sandbox_main(argv) == 2  # htx-tpsl's usage error, as for htx-tpsl sandbox
     err = capsys.readouterr().err
     assert complaint in err and 'Traceback' not in err
 
@@ -596,7 +596,8 @@ def test_command_line_port_in_use_is_one_clear_line(capsys: pytest.CaptureFixtur
         port = taken.getsockname()[1]
         assert sandbox_main(['--port', str(port)]) == 2
     err = capsys.readouterr().err
-    assert err.count('\n') == 1 and f'cannot listen on 127.0.0.1:{port}' in err and 'Traceback' not in err
+    assert f'cannot listen on 127.0.0.1:{port}' in err and 'Traceback' not in err
+    assert [line for line in err.splitlines() if 'cannot listen' in line] == [err.splitlines()[-1]]
 
 
 def test_command_line_helpers_for_the_cli() -> None:

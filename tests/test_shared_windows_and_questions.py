@@ -21,7 +21,9 @@ SYMBOL = 'BTC/USDT:USDT'
 
 def test_endpoints_sharing_the_uid_budget_never_exceed_it(server: HostileServer, make: Make, run: Run,
                                                              flavour: str) -> None:
-    exchange = make(server, options={'tpslUidRateLimits': {'trade': [5, 1000]}})
+    # a 10 % margin: what is pinned is that the three endpoints share one window, not the arrival
+    # estimate's precision on a loaded 2-core machine (bench/run.py measures that)
+    exchange = make(server, options={'tpslUidRateLimits': {'trade': [5, 1000]}, 'tpslRateLimitMargin': 0.1})
     run(exchange.load_markets())
     calls = [lambda: exchange.cancel_isolated_tpsl_orders(ids(200, 30), SYMBOL, {'route': 'v1'}),
              lambda: exchange.cancel_cross_tpsl_orders(ids(300, 30), SYMBOL, {'route': 'v1'}),
