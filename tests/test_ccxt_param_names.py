@@ -57,7 +57,7 @@ def test_other_ccxt_names_are_refused_before_anything_is_sent(server: HostileSer
                  lambda: exchange.cancel_isolated_tpsl_orders(ids(1, 1), SYMBOL, params),
                  lambda: exchange.fetch_open_isolated_tpsl_orders(SYMBOL, None, None, params),
                  lambda: exchange.cancel_all_isolated_tpsl_orders(SYMBOL, params)):
-        with pytest.raises(ccxt.BadRequest, match='nothing was sent|use the cross one') as raised:
+        with pytest.raises(ccxt.BadRequest, match=r'nothing was sent|use the cross one') as raised:
             run(call())
         assert complaint in str(raised.value)
     assert server.tpsl_requests() == [] and server.requests_to(ASSET_MODE) == []
