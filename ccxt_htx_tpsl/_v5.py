@@ -23,6 +23,17 @@ from . import _endpoints, protocol
 from ._family import Host
 from ._model import Call, Created, CreateSpec, IdResult, Json, Leg, Page, positive, safe_timestamp, side
 
+
+def _paged(query: Json, cursor: Any, params: Json) -> Json:
+    """A listing query from ``cursor`` on (the last item's ``id``: SDK paging), with the caller's fields."""
+    if cursor is not None:
+        query['from'] = cursor
+        query['direct'] = 'next'
+    if params:
+        query.update(params)
+    return query
+
+
 # the closing side -> the position it closes (hedge mode); one-way accounts send position_side 'both'
 POSITION_SIDE = {'sell': 'long', 'buy': 'short'}
 
@@ -127,12 +138,7 @@ class V5:
     def list_call(self, market: Json, margin: str, cursor: Any, params: Json) -> Call:
         endpoint = _endpoints.V5_OPENS
         query: Json = {'contract_code': market['id'], 'limit': protocol.V5_PAGE_LIMIT}
-        if cursor is not None:
-            query['from'] = cursor
-            query['direct'] = 'next'
-        if params:
-            query.update(params)
-        return Call(endpoint.attr, endpoint.key, query)
+        return Call(endpoint.attr, endpoint.key, _paged(query, cursor, params))
 
     def history_call(self, market: Json, margin: str, cursor: Any, params: Json, since: int | None,
                      status: str | None, recent: bool = False) -> Call:
@@ -143,12 +149,7 @@ class V5:
                        'states': protocol.V5_HISTORY_STATES[status], 'limit': protocol.V5_PAGE_LIMIT}
         if since is not None:
             query['start_time'] = since
-        if cursor is not None:
-            query['from'] = cursor
-            query['direct'] = 'next'
-        if params:
-            query.update(params)
-        return Call(endpoint.attr, endpoint.key, query)
+        return Call(endpoint.attr, endpoint.key, _paged(query, cursor, params))
 
     def list_page(self, ex: Host, reply: Any, cursor: Any, request: Any) -> Page:
         # {"code": 200, "message": "Success", "data": [{"id": "162173672", "algo_id": "...", ...}]}:

@@ -158,9 +158,9 @@ class TpslOrder:
         rises = (self.tpsl_order_type == 'tp') == (self.direction == 'sell')
         return 'ge' if rises else 'le'
 
-    def to_htx(self) -> Json:
-        """The ``swap_tpsl_openorders`` item (``order_id`` exact as a JSON integer)."""
-        item: Json = {
+    def _listed_fields(self) -> Json:
+        """The fields an open-orders item and a history item begin with, in HTX's order."""
+        return {
             'symbol': self.contract.symbol,
             'contract_code': self.contract.contract_code,
             'margin_mode': self.margin_mode,
@@ -174,6 +174,12 @@ class TpslOrder:
             'order_source': 'api',
             'trigger_type': self.trigger_type,
             'trigger_price': self.trigger_price,
+        }
+
+    def to_htx(self) -> Json:
+        """The ``swap_tpsl_openorders`` item (``order_id`` exact as a JSON integer)."""
+        item: Json = {
+            **self._listed_fields(),
             'order_price': self.order_price,
             'created_at': self.created_at,
             'order_price_type': self.order_price_type,
@@ -200,19 +206,7 @@ class TpslOrder:
             item.update(contract_type=self.contract.contract_type, business_type=self.contract.business_type,
                         pair=self.contract.pair)
         item.update({
-            'symbol': self.contract.symbol,
-            'contract_code': self.contract.contract_code,
-            'margin_mode': self.margin_mode,
-            'margin_account': self.contract.contract_code if self.margin_mode == ISOLATED else 'USDT',
-            'volume': self.volume,
-            'order_type': 1,
-            'tpsl_order_type': self.tpsl_order_type,
-            'direction': self.direction,
-            'order_id': double_id(self.order_id),
-            'order_id_str': self.order_id,
-            'order_source': 'api',
-            'trigger_type': self.trigger_type,
-            'trigger_price': self.trigger_price,
+            **self._listed_fields(),
             'created_at': self.created_at,
             'order_price_type': self.order_price_type,
             'status': self.status,
