@@ -151,9 +151,9 @@ class Classic:
 
     def list_page(self, ex: Host, reply: Any, cursor: Any, request: Any) -> Page:
         # {"status": "ok", "data": {"orders": [...], "total_page": 4, "current_page": 1, "total_size": 4}}
-        data = reply.get('data') if isinstance(reply, dict) else None
-        orders = data.get('orders', []) if isinstance(data, dict) else None
-        if not isinstance(data, dict) or not isinstance(orders, list):
+        data = reply.get('data') if isinstance(reply, dict) and reply.get('status') == 'ok' else None
+        orders = data.get('orders') if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(orders, list):  # only HTX's envelope is a page
             raise BadResponse(f'{ex.id} unexpected reply to a TP/SL listing: {reply!r:.300}')
         asked = cursor or 1
         page = _whole(data.get('current_page'), asked)

@@ -24,6 +24,7 @@ Every method flow is built from the same steps, written once:
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -79,12 +80,13 @@ CCXT_HINTS = {
 }
 POSITION_SIDES = ('long', 'short', 'both')
 SWITCHED = 'switched'  # a route value inside a flow: already moved to the other family once
+FINAL = ('canceled', 'closed')  # a lost cancel reply whose ids HTX shows in these states did its job
 RECONCILE_REQUESTS = 3
 """At most this many requests ask HTX about the ids of one lost reply (the open list, then the history)."""
 RECONCILE_SETTLE_MS = 1000.0
+MAX_SETTLE_MS = 10_000.0
 """v5 create: how long to wait before the last look for a client order id HTX does not show yet (ours)."""
-CLOCK_SKEW_MS = 60_000
-"""Classic create: an order created up to this long before the send may be the lost one (clocks differ)."""
+
 LEG_NAMES = {'tp': 'take-profit', 'sl': 'stop-loss'}
 
 W = TypeVar('W')  # the work a family step is given: ids, legs, or nothing (a listing)
@@ -155,7 +157,10 @@ class Query:
             return True
         if self.want_clients is not None and self.want_clients <= {o.get('clientOrderId') for o in orders.values()}:
             return True
-        return self.enough is not None and len(orders) >= self.enough
+        if self.enough is None:
+            return False
+        wanted = orders.values() if self.status is None else [o for o in orders.values() if o['status'] == self.status]
+        return len(wanted) >= self.enough
 
 
 OPEN = Query()
@@ -385,7 +390,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         orders = self._tpsl_outcome_orders(job.market, ids, outcomes)
         # a lost reply is no failure once HTX shows every one of its ids cancelled or fired
         remaining = [f for chunk, f in failures
-                     if f.refused or any(outcomes[i].lost or outcomes[i].status == 'open' for i in chunk)]
+                     if f.refused or any(outcomes[i].lost or outcomes[i].status not in FINAL for i in chunk)]
         if remaining:
             raise self._tpsl_failure(job.method, remaining, sent, orders)
         return orders
@@ -498,6 +503,9 @@ class TpslFlowsMixin(TpslCoreMixin):
         if not raw_legs:
             raise ArgumentsRequired(where + ' requires a takeProfit or a stopLoss trigger price, or both')
         checked = [self._tpsl_check_leg(kind, leg, where) for kind, leg in raw_legs]
+        client_ids = [leg[4] for leg in checked if leg[4] is not None]
+        if len(client_ids) != len(set(client_ids)):
+            raise BadRequest(f'{where} takeProfit and stopLoss have the same clientOrderId: each order needs its own')
 
         def unsent(market: Json, error: BaseError) -> BaseError:
             failure = type(error)(f'{where} nothing was created: asking HTX which API family the account uses got '
@@ -619,10 +627,12 @@ class TpslFlowsMixin(TpslCoreMixin):
                                sent_at: int) -> Flow[dict[int, Any]]:
         """The orders HTX shows for legs whose create reply was lost, by ``id(leg)``; never a re-send.
 
-        v5: the leg's client order id, in the open list, then the history, then (after a settle time,
-        ``options['tpslReconcileSettleMs']``, default 1000) the open list once more: at most 3 requests.
-        Classic (no client id): the open list, where exactly one order of this contract, margin,
-        direction, volume, kind and trigger price created since shortly before the send counts.
+        An order counts only when it is exactly this leg (kind, side, volume, trigger, type and price)
+        and HTX created it no earlier than the send could have arrived: the local send time plus a
+        sure lower bound of HTX's clock offset (``ts`` minus reply time, from the pacing). v5 also
+        needs the leg's client order id; it is looked for in the open list, the history and (after a
+        settle time, ``options['tpslReconcileSettleMs']``, default 1000) the open list once more: at
+        most 3 requests. Classic has no client id: the open list, where exactly one such order counts.
         Anything else leaves the leg unknown ("may exist"), as does a lookup that fails."""
         found: dict[int, Any] = {}
         try:
@@ -632,16 +642,18 @@ class TpslFlowsMixin(TpslCoreMixin):
                 for step, listing in enumerate((query, dataclasses.replace(query, history=True, recent=True), query)):
                     if step == 2:
                         yield Pause(self._tpsl_settle_ms())
-                    for order in (yield from self._flow_listed(job, listing)):
-                        leg = wanted.pop(order.get('clientOrderId'), None)
-                        if leg is not None:
-                            found[id(leg)] = self._tpsl_reconciled(order)
+                    listed = yield from self._flow_listed(job, listing)
+                    for order in listed:
+                        leg = wanted.get(order.get('clientOrderId'))
+                        if leg is not None and self._tpsl_same_leg(order, spec, leg, self._tpsl_arrival(sent_at)):
+                            found[id(wanted.pop(order['clientOrderId']))] = self._tpsl_reconciled(order)
                     if not wanted:
                         break
             else:
                 listed = yield from self._flow_listed(job, Query(pages=RECONCILE_REQUESTS))
+                arrival = self._tpsl_arrival(sent_at)
                 for leg in lost:
-                    matches = [o for o in listed if self._tpsl_same_leg(o, spec, leg, sent_at)]
+                    matches = [o for o in listed if self._tpsl_same_leg(o, spec, leg, arrival)]
                     if len(matches) == 1:
                         found[id(leg)] = self._tpsl_reconciled(matches[0])
         except BaseError as error:
@@ -649,19 +661,30 @@ class TpslFlowsMixin(TpslCoreMixin):
                            'exist', self.id, job.method, len(lost), type(error).__name__, self._tpsl_scrub(error))
         return found
 
+    def _tpsl_arrival(self, sent_at: int) -> float | None:
+        """The earliest HTX time a request sent at local ``sent_at`` can have arrived: plus the sure
+        lower bound of the clock offset the replies so far prove; None before any reply proved one."""
+        floor = self._tpsl_pacer.latency.floor()
+        return None if floor is None else sent_at + floor
+
     def _tpsl_settle_ms(self) -> float:
         value = self.options.get('tpslReconcileSettleMs', RECONCILE_SETTLE_MS)
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 \
-            else RECONCILE_SETTLE_MS
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < math.inf:
+            return RECONCILE_SETTLE_MS  # a bad value never stalls or breaks the answer after a lost create
+        return min(float(value), MAX_SETTLE_MS)
 
     @staticmethod
-    def _tpsl_same_leg(order: Any, spec: CreateSpec, leg: Leg, sent_at: int) -> bool:
-        """A listed classic order that is exactly this leg, created no earlier than shortly before the send."""
+    def _tpsl_same_leg(order: Any, spec: CreateSpec, leg: Leg, arrival: float | None) -> bool:
+        """A listed order that is exactly this leg, created by HTX no earlier than ``arrival``."""
         trigger = order['takeProfitPrice'] if leg.kind == 'tp' else order['stopLossPrice']
         created = order.get('timestamp')
-        return (trigger is not None and float(trigger) == float(leg.trigger) and order.get('side') == spec.side
-                and order.get('amount') == spec.amount and isinstance(created, int)
-                and created >= sent_at - CLOCK_SKEW_MS)
+        limit = leg.price_type == 'limit'
+        return (arrival is not None and isinstance(created, int) and created > arrival
+                and trigger is not None and float(trigger) == float(leg.trigger)
+                and order.get('side') == spec.side and order.get('amount') == spec.amount
+                and order.get('type') == ('limit' if limit else 'market')
+                and (not limit or (order.get('price') is not None and leg.price is not None
+                                   and float(order['price']) == float(leg.price))))
 
     @staticmethod
     def _tpsl_reconciled(order: Any) -> Any:
@@ -742,13 +765,13 @@ class TpslFlowsMixin(TpslCoreMixin):
         recently updated first); paging stops once every id was seen, or after ``budget`` requests in
         all (None: no bound but the listings' own). An id HTX shows nowhere is absent from the result."""
         wanted = frozenset(ids)
-        open_pages = None if budget is None else max(1, budget // 2)
-        found = {o['id']: o for o in (yield from self._flow_listed(job, Query(want=wanted, pages=open_pages)))
-                 if o['id'] in wanted}
-        if len(found) < len(wanted) and (budget is None or budget - (open_pages or 0) > 0):
+        open_pages = None if budget is None else max(1, budget - 1)  # at least one request left for history
+        listed, used = yield from self._flow_listing(job, Query(want=wanted, pages=open_pages))
+        found = {o['id']: o for o in listed if o['id'] in wanted}
+        left = None if budget is None else budget - used
+        if len(found) < len(wanted) and (left is None or left > 0):
             missing = wanted - set(found)
-            pages = None if budget is None else budget - (open_pages or 0)
-            finished = yield from self._flow_listed(job, Query(history=True, since=since, want=missing, pages=pages,
+            finished = yield from self._flow_listed(job, Query(history=True, since=since, want=missing, pages=left,
                                                                recent=True))
             found.update({o['id']: o for o in finished if o['id'] in missing})
         return found
@@ -769,12 +792,18 @@ class TpslFlowsMixin(TpslCoreMixin):
         """The TP/SL orders of the job's margin and market a listing shows (open, or finished), each id
         once (pages can overlap: an order placed while paging shifts the classic pages; v5's ``from``
         may be inclusive)."""
+        orders, _ = yield from self._flow_listing(job, query)
+        return orders
+
+    def _flow_listing(self, job: Job, query: Query) -> Flow[tuple[list[Any], int]]:
+        """:meth:`_flow_listed`, and how many requests it took."""
         results, refused = yield from self._flow_switching(job, query, self._step_pages)
         if refused is not None:
             raise refused.error
-        return list(results[-1][1].values())
+        orders, _ = results[-1][1]
+        return list(orders.values()), sum(pages for _, (_, pages) in results)
 
-    def _step_pages(self, job: Job, query: Query) -> Flow[Tried[dict[str, Any], Query]]:
+    def _step_pages(self, job: Job, query: Query) -> Flow[Tried[tuple[dict[str, Any], int], Query]]:
         """Every page of the listing on the job's family, as orders by id; a refusal of the first
         page for the wrong family is handed back to switch. Paging ends early once the query has
         what it wants (every id it looks for, or ``enough`` orders, newest first).
@@ -795,7 +824,7 @@ class TpslFlowsMixin(TpslCoreMixin):
             last = (yield Send((call,), job.retry))[0][-1]
             if last.error is not None:
                 if last.wrong_family and cursor is None:
-                    return Tried(orders, query, last)
+                    return Tried((orders, _page + 1), query, last)
                 raise last.error
             page = family.list_page(self, last.reply, cursor, call.body)
             for item in page.items:
@@ -803,7 +832,7 @@ class TpslFlowsMixin(TpslCoreMixin):
                 if order is not None:
                     orders.setdefault(order['id'], order)
             if page.cursor is None or query.satisfied(orders) or (query.pages is not None and _page + 1 >= query.pages):
-                return Tried(orders, query)
+                return Tried((orders, _page + 1), query)
             if page.cursor in seen:
                 raise BadResponse(f'{job.where} paging makes no progress: page {page.cursor!r:.40} again')
             seen.add(page.cursor)
@@ -822,23 +851,48 @@ class TpslFlowsMixin(TpslCoreMixin):
         if refused is not None:
             raise refused.error
         used, replied = results[-1]
-        if replied is not None:
+        if isinstance(replied, list):
             return replied
         # every listed order, whatever state it shows: it is in the open list, and HTX decides
         listed = [o for o in (yield from self._flow_listed(used, OPEN)) if side is None or o['side'] == side]
+        if isinstance(replied, Attempt):  # HTX's own cancel-all got no reply: ask what is still open
+            yield from self._flow_cancel_all_lost(used, replied, [o['id'] for o in listed])
         if not listed:  # HTX listed none: nothing to cancel
             return []
         cancelled = yield from self._flow_cancel_report(used, [o['id'] for o in listed])
         return cancelled
 
-    def _step_cancel_all(self, job: Job, side: str | None) -> Flow[Tried[list[Any] | None, str | None]]:
+    def _flow_cancel_all_lost(self, job: Job, lost: Attempt, still_open: list[str]) -> Flow[None]:
+        """HTX's cancel-all may have cancelled orders before its reply was lost; which, no reply says.
+        The orders still open are cancelled by id, then the failure is raised with their outcomes: a
+        cancel-all whose outcome is unknown never reads as 'nothing to cancel'."""
+        orders: list[Any] = []
+        if still_open:
+            try:
+                orders = yield from self._flow_cancel_report(job, still_open)
+            except BaseError as error:
+                orders = _errors.orders(error) or []
+        assert lost.error is not None
+        failure = type(lost.error)(
+            f'{lost.error} [{job.method}(): the reply to HTX\'s cancel-all was lost, so it may have cancelled '
+            f'orders no reply names; of the orders HTX then listed open, {len(orders)} were cancelled by id: '
+            'see .orders; the history (fetch_canceled_*_tpsl_orders) shows the rest]')
+        failure.__cause__ = lost.error
+        raise self._tpsl_scrub(_errors.attach(failure, orders=orders))
+
+    def _step_cancel_all(self, job: Job, side: str | None) -> Flow[Tried[list[Any] | Attempt | None, str | None]]:
         """HTX's own cancel-all on the job's family: the orders it names, [] only when HTX said there
-        was nothing to cancel; None when the family has no cancel-all (the flow lists, then cancels)."""
+        was nothing to cancel; None when the family has no cancel-all (the flow lists, then cancels);
+        the lost attempt when an attempt got no usable reply (the flow asks HTX what is still open)."""
         family = job.family
         call = family.cancel_all_call(job.market, job.margin, side, job.params)
         if call is None:
             return Tried(None, side)
-        last = (yield Send((call,), job.retry))[0][-1]
+        attempts = (yield Send((call,), job.retry))[0]
+        last = attempts[-1]
+        lost = next((a for a in attempts if a.unknown), None)
+        if lost is not None and self._tpsl_reconciling():
+            return Tried(lost, side)
         if last.error is None:
             named = family.cancel_all_named(self, last.reply)
             outcomes = family.cancel_outcomes(self, named, last.reply) if named is not None else None

@@ -347,14 +347,17 @@ _STORES_LOCK = threading.Lock()
 
 
 def redacted(url: str) -> str:
-    """The URL without its password (and user), for logs."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ''
-    if parts.port is not None:
-        host += f':{parts.port}'
-    return urlunsplit((parts.scheme, '***@' + host, parts.path, '', ''))
+    """The URL without its user, password and query (redis-py reads ``?password=`` too), for logs."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ''
+        if parts.port is not None:
+            host += f':{parts.port}'
+    except ValueError:  # not even a URL (e.g. an unclosed IPv6 bracket): show its scheme only
+        return url.split(':', 1)[0] + '://***'
+    user = '***@' if parts.password is not None or parts.username is not None else ''
+    query = '?***' if parts.query else ''
+    return urlunsplit((parts.scheme, user + host, parts.path, '', '')) + query
 
 
 def sqlite_path(url: str) -> str | None:

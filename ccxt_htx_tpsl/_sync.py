@@ -307,6 +307,14 @@ class htx(TpslFlowsMixin, ccxt.htx):
                 self._tpsl_settle_ticket()
         return attempts
 
+    def fetch2(self, *args: Any, **kwargs: Any) -> Any:
+        """ccxt's request (create guard: ``_core``); an exception it raises carries no credential,
+        whichever ccxt method sent it (its message quotes the signed URL)."""
+        try:
+            return super().fetch2(*args, **kwargs)
+        except ccxt.BaseError as error:
+            raise self._tpsl_scrub(error) from error.__cause__
+
     def throttle(self, cost: Any = None) -> Any:
         """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only."""
         key = self._tpsl_take_pending()

@@ -179,6 +179,14 @@ class AsyncTpslMixin(TpslFlowsMixin):
                 self._tpsl_settle_ticket()
         return attempts
 
+    async def fetch2(self, *args: Any, **kwargs: Any) -> Any:
+        """ccxt's request (create guard: ``_core``); an exception it raises carries no credential,
+        whichever ccxt method sent it (its message quotes the signed URL)."""
+        try:
+            return await super().fetch2(*args, **kwargs)
+        except ccxt.BaseError as error:
+            raise self._tpsl_scrub(error) from error.__cause__
+
     async def throttle(self, cost: Any = None) -> Any:
         """ccxt's throttle, except that a TP/SL request waits for its own HTX windows only."""
         return await self._tpsl_gate(cost, None)

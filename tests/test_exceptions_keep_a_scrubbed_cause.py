@@ -53,3 +53,15 @@ def test_a_refused_connection_is_the_cause_and_carries_no_secret(make_exchange: 
     causes = ' '.join(f'{type(link).__name__}: {link}' for link in links[1:])
     assert 'refused' in causes.lower() or 'connect' in causes.lower(), causes
     assert_no_secret_in_the_chain(raised.value, (DEMO_API_KEY, DEMO_SECRET))
+
+
+def test_ccxts_own_methods_on_a_tpsl_endpoint_raise_no_credential(make_exchange: Any, run: Run) -> None:
+    with Sandbox(account_mode='unified') as sandbox:
+        exchange = make_exchange(sandbox.hostname)
+        run(exchange.load_markets())
+        sandbox.inject('order', drop=True)  # ccxt's create_order with a stop-loss goes to v5/algo/order
+        with pytest.raises(ccxt.NetworkError) as raised:
+            run(exchange.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000,
+                                                                         'marginMode': 'isolated'}))
+    assert 'AccessKeyId=***' in str(raised.value)
+    assert_no_secret_in_the_chain(raised.value, (DEMO_API_KEY, DEMO_SECRET))

@@ -131,3 +131,27 @@ def test_since_and_limit(server: HostileServer, make: Make, run: Run, family: st
         assert sent.json['create_date'] == 1  # whole days back to since, at least 1
     else:
         assert int(sent.params['start_time']) > now_ms()
+
+
+def test_limit_counts_only_orders_of_the_status_asked_for(make: Make, run: Run) -> None:
+    with HostileServer() as server:  # classic: history is asked for every finished state, filtered here
+        newer = [classic_finished(str(1300000000000000100 + i), 6) for i in range(3)]
+        fired = classic_finished(FIRED, 4, relation_order_id=PLACED)
+        server.script(HISTORY, reply(open_orders_page(newer, 1, 2)), reply(open_orders_page([fired], 2, 2)))
+        exchange = make(server)
+        assert [o['id'] for o in run(exchange.fetch_closed_isolated_tpsl_orders(SYMBOL, None, 1))] == [FIRED]
+        assert len(server.requests_to(HISTORY)) == 2
+
+
+@pytest.mark.parametrize('shape', [{'data': {'orders': []}}, {'status': 'maintenance', 'data': {'orders': []}},
+                                   {'code': 200, 'data': {'orders': []}}])
+def test_a_classic_listing_that_is_not_htxs_envelope_is_bad_response_never_no_orders(
+        make: Make, run: Run, shape: dict[str, Any]) -> None:
+    with HostileServer() as server:
+        server.default(OPEN_ORDERS, reply(shape))
+        server.default(HISTORY, reply(shape))
+        exchange = make(server)
+        with pytest.raises(ccxt.BadResponse):
+            run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL))
+        with pytest.raises(ccxt.BadResponse):  # never "HTX shows no such order"
+            run(exchange.fetch_isolated_tpsl_order(FIRED, SYMBOL))

@@ -150,13 +150,92 @@ def test_a_create_refused_before_it_was_carried_out_is_not_found_and_may_exist_i
     assert lookups(sandbox, account_mode) <= 3 + 1  # the bounded search, then the listing above
 
 
-def test_a_classic_create_with_a_twin_already_listed_stays_unknown(make_exchange: Any, run: Run) -> None:
-    """Classic creates carry no client id: an identical order placed just before makes the match ambiguous."""
+def test_a_classic_create_is_told_from_an_identical_order_placed_before_it(make_exchange: Any, run: Run) -> None:
+    """Classic creates carry no client id: only an order HTX created after this send could have arrived
+    counts (HTX's clock, bounded by the replies' ts), so an identical earlier one is never taken for it."""
     with Sandbox(account_mode='classic') as sandbox:
         exchange = make_exchange(sandbox.hostname)
         run(exchange.load_markets())
-        run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
+        [first] = run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
         sandbox.inject('swap_tpsl_order', drop=True)
-        with pytest.raises(ccxt.NetworkError, match='MAY HAVE BEEN CREATED'):
-            run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
-        assert len(run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL))) == 2
+        [second] = run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 70000))
+        assert second['id'] != first['id'] and ccxt_htx_tpsl.outcome(second).reconciled
+        assert sorted(o['id'] for o in run(exchange.fetch_open_isolated_tpsl_orders(SYMBOL))) == sorted(
+            [first['id'], second['id']])
+
+
+def test_an_earlier_identical_order_is_not_taken_for_a_create_htx_never_carried_out(make_exchange: Any,
+                                                                                   run: Run) -> None:
+    with Sandbox(account_mode='classic') as sandbox:
+        exchange = make_exchange(sandbox.hostname)
+        run(exchange.load_markets())
+        run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 120000))
+        sandbox.inject('swap_tpsl_order', http_status=502)  # an error page: nothing was created
+        with pytest.raises(ccxt.ExchangeNotAvailable, match='MAY HAVE BEEN CREATED') as raised:
+            run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, 120000))
+        assert raised.value.orders == []  # type: ignore[attr-defined]
+
+
+def test_a_v5_client_id_reused_by_an_older_order_is_not_taken_for_the_lost_create(make_exchange: Any,
+                                                                                 run: Run) -> None:
+    with Sandbox(account_mode='unified') as sandbox:
+        exchange = make_exchange(sandbox.hostname, options={'tpslReconcileSettleMs': 50})
+        run(exchange.load_markets())
+        [old] = run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, {'triggerPrice': 120000,
+                                                                             'clientOrderId': 'my-tp-1'}))
+        run(exchange.cancel_isolated_tpsl_orders([old['id']], SYMBOL))
+        sandbox.inject('order', http_status=502)  # nothing created
+        with pytest.raises(ccxt.ExchangeNotAvailable, match='MAY HAVE BEEN CREATED'):
+            run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, {'triggerPrice': 110000,
+                                                                         'clientOrderId': 'my-tp-1'}))
+        with pytest.raises(ccxt.BadRequest, match='same clientOrderId'):
+            run(exchange.create_isolated_tpsl_orders(SYMBOL, 'sell', 1, {'triggerPrice': 130000, 'clientOrderId': 'a'},
+                                                     {'triggerPrice': 90000, 'clientOrderId': 'a'}))
+
+
+@pytest.mark.parametrize('retries', [0, 1])
+def test_a_classic_cancel_all_whose_reply_was_lost_never_reads_as_nothing_to_cancel(
+        make_exchange: Any, run: Run, retries: int) -> None:
+    with Sandbox(account_mode='classic') as sandbox:
+        exchange = make_exchange(sandbox.hostname)
+        run(exchange.load_markets())
+        seeded = sandbox.add_tpsl_orders('BTC-USDT', count=3)
+        sandbox.inject('swap_tpsl_cancelall', drop=True)  # carried out, the reply lost; a retry hears 1051
+        with pytest.raises(ccxt.NetworkError, match='cancel-all was lost') as raised:
+            run(exchange.cancel_all_isolated_tpsl_orders(SYMBOL, {'maxRetriesOnFailure': retries}))
+        assert raised.value.orders == []  # type: ignore[attr-defined]  # nothing left open to cancel by id
+        assert all(sandbox.order(i)['status'] == 6 for i in seeded)  # type: ignore[index]
+
+
+def test_a_classic_cancel_all_refused_by_a_gateway_cancels_what_is_still_open_by_id(make_exchange: Any,
+                                                                                   run: Run) -> None:
+    with Sandbox(account_mode='classic') as sandbox:
+        exchange = make_exchange(sandbox.hostname)
+        run(exchange.load_markets())
+        seeded = sandbox.add_tpsl_orders('BTC-USDT', count=3)
+        sandbox.inject('swap_tpsl_cancelall', http_status=502)  # nothing done; the outcome unknown to us
+        with pytest.raises(ccxt.ExchangeNotAvailable, match='cancel-all was lost') as raised:
+            run(exchange.cancel_all_isolated_tpsl_orders(SYMBOL))
+        orders = raised.value.orders  # type: ignore[attr-defined]
+        assert sorted(o['id'] for o in orders) == sorted(seeded) and {o['status'] for o in orders} == {'canceled'}
+        assert all(sandbox.order(i)['status'] == 6 for i in seeded)  # type: ignore[index]
+
+
+def test_a_lost_reply_whose_id_htx_shows_in_an_unknown_state_is_still_a_failure(make: Any, run: Run) -> None:
+    from .hostile import CANCEL, OPEN_ORDERS, HostileServer, drop, open_order, open_orders_page, reply
+    with HostileServer() as server:
+        exchange = make(server)
+        server.script(CANCEL, drop())
+        server.default(OPEN_ORDERS, reply(open_orders_page([open_order(ids(1, 1)[0], status=7)], 1, 1)))
+        with pytest.raises(ccxt.NetworkError) as raised:
+            run(exchange.cancel_isolated_tpsl_orders(ids(1, 1), SYMBOL))
+        [order] = raised.value.orders  # type: ignore[attr-defined]
+        assert order['status'] is None and ccxt_htx_tpsl.outcome(order).reconciled
+
+
+def test_a_rate_store_url_is_shown_without_user_password_or_query() -> None:
+    from ccxt_htx_tpsl._ratestore import describe_store, redacted
+    assert redacted('redis://127.0.0.1:1/0?password=hunter2') == 'redis://127.0.0.1:1/0?***'
+    assert redacted('redis://me:hunter2@127.0.0.1:1/0') == 'redis://***@127.0.0.1:1/0'
+    assert 'hunter2' not in ' '.join(map(str, describe_store('redis://127.0.0.1:1/0?password=hunter2')))
+    assert 'pw' not in redacted('redis://:pw@[::1/0')  # not even a URL: never a crash, never the password
