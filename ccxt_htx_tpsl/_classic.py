@@ -182,6 +182,7 @@ class Classic:
             'info': item,
             'id': order_id,
             'timestamp': safe_timestamp(item.get('created_at')),
+            'lastUpdateTimestamp': safe_timestamp(item.get('update_time')),  # history items only (doc)
             'type': 'limit' if price_type == 'limit' else 'market',
             'side': side(ex.safe_string(item, 'direction')),
             'amount': positive(ex.safe_number(item, 'volume')),

@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar
 from ccxt.base.errors import ArgumentsRequired, BadRequest, BadResponse, BaseError, OrderNotFound
 
 from . import _endpoints, _errors, _families, _validate, protocol
-from ._core import TpslCoreMixin, has_retry_loop, logger, method_name
+from ._core import TpslCoreMixin, has_retry_loop, logger, method_name, wall_ms
 from ._family import Family
 from ._model import (
     LOAD_MARKETS,
@@ -51,7 +51,6 @@ from ._model import (
     Send,
     new_client_id,
     next_send,
-    now_ms,
 )
 
 RETRY_OPTIONS = ('maxRetriesOnFailure', 'defaultMaxRetriesOnFailure', 'maxRetriesOnFailureDelay',
@@ -164,6 +163,16 @@ class Query:
 
 
 OPEN = Query()
+
+
+@dataclass(frozen=True)
+class LostCancelAll:
+    """HTX's own cancel-all, at least one attempt of which got no usable reply."""
+
+    attempt: Attempt  # the first lost attempt
+    sent_at: float  # local ms, before the first send
+    named: list[Any] = dataclasses.field(default_factory=list)  # what a later reply named
+    answered: bool = False  # a later attempt got HTX's reply
 
 Unsent = Callable[[Json, BaseError], BaseError]
 CancelResult = tuple[dict[str, IdResult], list[tuple[list[str], Attempt]], int]
@@ -595,7 +604,7 @@ class TpslFlowsMixin(TpslCoreMixin):
             raise BadRequest(f'{where} on the classic API a TP/SL with side {spec.side!r} closes the {closes} '
                              f'position; position_side {spec.position_side!r} cannot be sent there')
         pairs = family.create_calls(job.market, spec, job.params)
-        sent_at = now_ms()
+        sent_at = wall_ms()  # not rounded: compared with the offset the replies prove
         results = yield Send(tuple(call for call, _ in pairs), None)  # a create is never re-sent
         orders: list[Any] = []
         failures: list[tuple[list[Leg], Attempt]] = []
@@ -624,7 +633,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         return Tried((orders, failures), wrong, refusal)
 
     def _flow_reconcile_create(self, job: Job, spec: CreateSpec, lost: list[Leg],
-                               sent_at: int) -> Flow[dict[int, Any]]:
+                               sent_at: float) -> Flow[dict[int, Any]]:
         """The orders HTX shows for legs whose create reply was lost, by ``id(leg)``; never a re-send.
 
         An order counts only when it is exactly this leg (kind, side, volume, trigger, type and price)
@@ -661,7 +670,7 @@ class TpslFlowsMixin(TpslCoreMixin):
                            'exist', self.id, job.method, len(lost), type(error).__name__, self._tpsl_scrub(error))
         return found
 
-    def _tpsl_arrival(self, sent_at: int) -> float | None:
+    def _tpsl_arrival(self, sent_at: float) -> float | None:
         """The earliest HTX time a request sent at local ``sent_at`` can have arrived: plus the sure
         lower bound of the clock offset the replies so far prove; None before any reply proved one."""
         floor = self._tpsl_pacer.latency.floor()
@@ -853,34 +862,58 @@ class TpslFlowsMixin(TpslCoreMixin):
         used, replied = results[-1]
         if isinstance(replied, list):
             return replied
+        if isinstance(replied, LostCancelAll):  # HTX's own cancel-all got no usable reply at least once
+            answer: list[Any] = yield from self._flow_cancel_all_lost(used, replied, side)
+            return answer
         # every listed order, whatever state it shows: it is in the open list, and HTX decides
         listed = [o for o in (yield from self._flow_listed(used, OPEN)) if side is None or o['side'] == side]
-        if isinstance(replied, Attempt):  # HTX's own cancel-all got no reply: ask what is still open
-            yield from self._flow_cancel_all_lost(used, replied, [o['id'] for o in listed])
         if not listed:  # HTX listed none: nothing to cancel
             return []
         cancelled = yield from self._flow_cancel_report(used, [o['id'] for o in listed])
         return cancelled
 
-    def _flow_cancel_all_lost(self, job: Job, lost: Attempt, still_open: list[str]) -> Flow[None]:
-        """HTX's cancel-all may have cancelled orders before its reply was lost; which, no reply says.
-        The orders still open are cancelled by id, then the failure is raised with their outcomes: a
-        cancel-all whose outcome is unknown never reads as 'nothing to cancel'."""
-        orders: list[Any] = []
+    def _flow_cancel_all_lost(self, job: Job, lost: LostCancelAll, side: str | None) -> Flow[list[Any]]:
+        """HTX's cancel-all may have cancelled orders that no reply names. Ask HTX: the history's
+        orders cancelled after the request could have arrived (the most recently updated first, at
+        most 3 requests) are reported as such (reconciled); the orders still open are cancelled by id.
+        With the named orders of a reply that came after all, that is the answer; when no reply came
+        at all it is raised, with all of it in ``.orders``: never 'nothing to cancel'."""
+        orders = {o['id']: o for o in lost.named}
+        arrival = self._tpsl_arrival(lost.sent_at)
+        try:
+            finished = yield from self._flow_listed(job, Query(history=True, status='canceled', recent=True,
+                                                               pages=RECONCILE_REQUESTS))
+            for order in finished:
+                updated = order.get('lastUpdateTimestamp')
+                if (arrival is not None and isinstance(updated, int) and updated > arrival
+                        and (side is None or order['side'] == side) and order['id'] not in orders):
+                    orders[order['id']] = self._tpsl_reconciled(order)
+            still_open = [o['id'] for o in (yield from self._flow_listed(job, OPEN))
+                          if side is None or o['side'] == side]
+        except BaseError as error:
+            logger.warning('%s %s: asking HTX what its cancel-all did failed (%s: %s)', self.id, job.method,
+                           type(error).__name__, self._tpsl_scrub(error))
+            still_open = []
         if still_open:
             try:
-                orders = yield from self._flow_cancel_report(job, still_open)
+                by_id = yield from self._flow_cancel_report(job, still_open)
             except BaseError as error:
-                orders = _errors.orders(error) or []
-        assert lost.error is not None
-        failure = type(lost.error)(
-            f'{lost.error} [{job.method}(): the reply to HTX\'s cancel-all was lost, so it may have cancelled '
-            f'orders no reply names; of the orders HTX then listed open, {len(orders)} were cancelled by id: '
-            'see .orders; the history (fetch_canceled_*_tpsl_orders) shows the rest]')
-        failure.__cause__ = lost.error
-        raise self._tpsl_scrub(_errors.attach(failure, orders=orders))
+                by_id = _errors.orders(error) or []
+            orders.update({o['id']: o for o in by_id})
+        answer = list(orders.values())
+        if lost.answered:
+            return answer
+        first = lost.attempt.error
+        assert first is not None
+        failure = type(first)(
+            f'{first} [{job.method}(): the reply to HTX\'s cancel-all was lost, so it may have cancelled '
+            f'orders no reply names; HTX shows {len(answer)} orders cancelled since or still open (those '
+            'cancelled by id): see .orders]')
+        failure.__cause__ = first
+        raise self._tpsl_scrub(_errors.attach(failure, orders=answer))
 
-    def _step_cancel_all(self, job: Job, side: str | None) -> Flow[Tried[list[Any] | Attempt | None, str | None]]:
+    def _step_cancel_all(self, job: Job, side: str | None) -> Flow[Tried[list[Any] | LostCancelAll | None,
+                                                                         str | None]]:
         """HTX's own cancel-all on the job's family: the orders it names, [] only when HTX said there
         was nothing to cancel; None when the family has no cancel-all (the flow lists, then cancels);
         the lost attempt when an attempt got no usable reply (the flow asks HTX what is still open)."""
@@ -888,17 +921,22 @@ class TpslFlowsMixin(TpslCoreMixin):
         call = family.cancel_all_call(job.market, job.margin, side, job.params)
         if call is None:
             return Tried(None, side)
+        sent_at = wall_ms()  # not rounded: compared with the offset the replies prove
         attempts = (yield Send((call,), job.retry))[0]
         last = attempts[-1]
         lost = next((a for a in attempts if a.unknown), None)
-        if lost is not None and self._tpsl_reconciling():
-            return Tried(lost, side)
         if last.error is None:
             named = family.cancel_all_named(self, last.reply)
             outcomes = family.cancel_outcomes(self, named, last.reply) if named is not None else None
             if named is None or outcomes is None:
                 raise BadResponse(f'{job.where} unexpected reply: {last.reply!r:.300}')
-            return Tried(self._tpsl_outcome_orders(job.market, named, outcomes), side)
+            replied = self._tpsl_outcome_orders(job.market, named, outcomes)
+            if lost is not None and self._tpsl_reconciling():  # an earlier attempt may have cancelled more
+                return Tried(LostCancelAll(lost, sent_at, replied, True), side)
+            return Tried(replied, side)
+        if lost is not None and self._tpsl_reconciling():  # 1051 after it: answered, naming nothing
+            nothing_left = last.refused and last.code == protocol.NOTHING_TO_CANCEL
+            return Tried(LostCancelAll(lost, sent_at, [], nothing_left), side)
         if last.refused and last.code == protocol.NOTHING_TO_CANCEL:
             # 1051 also answers classic calls of unified accounts (SDK note): unless HTX already
             # told this instance the account is classic, ask before believing "nothing to cancel"

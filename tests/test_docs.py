@@ -44,6 +44,7 @@ RUN_ELSEWHERE = {
     'python bench/soak.py': 'the soak (10 minutes; prints memory over time)',
     "pip install 'ccxt-htx-tpsl[redis]'": 'an install from the index (.ci/run installs the test extras, with redis)',
     'python bench/shared_budget.py': 'the shared-budget benchmark (minutes; prints figures, asserts nothing)',
+    'python bench/lost_replies.py': 'the lost-replies benchmark (a minute; prints figures, asserts nothing)',
     'bash .ci/redis pytest tests/test_shared_budget.py': '.ci/run runs the whole suite under .ci/redis',
 }
 
