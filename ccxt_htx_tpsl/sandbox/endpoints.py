@@ -125,6 +125,17 @@ def _order_ids(body: Json) -> list[str]:
     return ids
 
 
+def _page(orders: list[Json], page_index: int, page_size: int) -> Json:
+    """One page of a classic listing, in HTX's paging envelope (open orders and history alike)."""
+    start = (page_index - 1) * page_size
+    return {
+        'orders': orders[start:start + page_size],
+        'total_page': math.ceil(len(orders) / page_size),
+        'current_page': page_index,
+        'total_size': len(orders),
+    }
+
+
 def place_tpsl(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLATED) -> Json:
     """``swap_(cross_)tpsl_order``: a TP and/or SL order on a position (not modelled)."""
     contract = _contract(body, margin_mode)
@@ -169,13 +180,7 @@ def open_orders(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLAT
     if trade_type not in TRADE_TYPES:
         raise illegal_field('trade_type')
     orders = book.open_orders(uid, contract, margin_mode, TRADE_TYPES[trade_type])
-    start = (page_index - 1) * page_size
-    return {
-        'orders': orders[start:start + page_size],
-        'total_page': math.ceil(len(orders) / page_size),
-        'current_page': page_index,
-        'total_size': len(orders),
-    }
+    return _page(orders, page_index, page_size)
 
 
 HISTORY_SORTS = ('created_at', 'update_time')
@@ -232,13 +237,7 @@ def history(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLATED) 
         raise illegal_field('sort_by')
     since = now_ms() - int(days) * _DAY_MS
     orders = book.history(uid, found, margin_mode, statuses=statuses, since_ms=since, sort_by=sort_by)
-    start = (page_index - 1) * page_size
-    return {
-        'orders': orders[start:start + page_size],
-        'total_page': math.ceil(len(orders) / page_size),
-        'current_page': page_index,
-        'total_size': len(orders),
-    }
+    return _page(orders, page_index, page_size)
 
 
 def cancel(book: OrderBook, uid: str, body: Json, margin_mode: str = ISOLATED) -> Json:
