@@ -57,6 +57,9 @@ V5_CANCEL = Endpoint('contract_private_post_v5_algo_cancel_orders', 'v5/algo/can
                      'trade', False, 0.41679)
 V5_OPENS = Endpoint('contract_private_get_v5_algo_order_opens', 'v5/algo/order/opens', 'GET', protocol.V5, 'read',
                     False, 0.41679)
+V5_DETAIL = Endpoint('contract_private_get_v5_algo_order', 'v5/algo/order', 'GET', protocol.V5, 'read', False,
+                     0.41679)
+"""One algo order by id (observed: ``data`` a one-item list). Declared for every ccxt version, not yet used."""
 V5_HISTORY = Endpoint('contract_private_get_v5_algo_order_history', 'v5/algo/order/history', 'GET', protocol.V5,
                       'read', False, 0.41679)
 ASSET_MODE = Endpoint('contract_private_get_v5_account_asset_mode', 'v5/account/asset_mode', 'GET', protocol.V5,
@@ -64,7 +67,7 @@ ASSET_MODE = Endpoint('contract_private_get_v5_account_asset_mode', 'v5/account/
 
 ALL: tuple[Endpoint, ...] = (
     *CLASSIC_CANCEL.values(), *CLASSIC_CANCEL_ALL.values(), *CLASSIC_ORDER.values(), *CLASSIC_OPEN.values(),
-    *CLASSIC_HISTORY.values(), V5_ORDER, V5_CANCEL, V5_OPENS, V5_HISTORY, ASSET_MODE,
+    *CLASSIC_HISTORY.values(), V5_ORDER, V5_CANCEL, V5_OPENS, V5_DETAIL, V5_HISTORY, ASSET_MODE,
 )
 BY_KEY: dict[str, Endpoint] = {e.key: e for e in ALL}
 PATHS: frozenset[str] = frozenset(e.path for e in ALL)

@@ -239,13 +239,17 @@ class _ThrottleGate:
     and the others to ccxt's throttler (attributes such as ``loop`` are ccxt's throttler's)."""
 
     def __init__(self, exchange: Any, throttler: Any) -> None:
-        object.__setattr__(self, '_exchange', weakref.ref(exchange))
+        # a plain reference (a cycle the collector handles), so that the exchange pickles and copies
+        # with its gate, as ccxt's own class does
+        object.__setattr__(self, '_exchange', exchange)
         object.__setattr__(self, '_throttler', throttler)
 
     def __call__(self, cost: Any = None) -> Any:
-        return self._exchange()._tpsl_gate(cost, self._throttler)
+        return self._exchange._tpsl_gate(cost, self._throttler)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith('__') or name in ('_exchange', '_throttler'):  # copy and pickle probe these
+            raise AttributeError(name)
         return getattr(self._throttler, name)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -60,8 +60,13 @@ def test_ccxts_own_methods_on_a_tpsl_endpoint_raise_no_credential(make_exchange:
         exchange = make_exchange(sandbox.hostname)
         run(exchange.load_markets())
         sandbox.inject('order', drop=True)  # ccxt's create_order with a stop-loss goes to v5/algo/order
-        with pytest.raises(ccxt.NetworkError) as raised:
+        raised: BaseException | None = None
+        try:
             run(exchange.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000,
                                                                          'marginMode': 'isolated'}))
-    assert 'AccessKeyId=***' in str(raised.value)
-    assert_no_secret_in_the_chain(raised.value, (DEMO_API_KEY, DEMO_SECRET))
+        except ccxt.BaseError as error:
+            raised = error
+        if not any(r.endpoint == 'order' for r in sandbox.requests):
+            pytest.skip(f"ccxt {ccxt.__version__}'s create_order does not send a stop-loss to v5/algo/order")
+    assert isinstance(raised, ccxt.NetworkError) and 'AccessKeyId=***' in str(raised)
+    assert_no_secret_in_the_chain(raised, (DEMO_API_KEY, DEMO_SECRET))
