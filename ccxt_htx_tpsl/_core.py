@@ -18,6 +18,7 @@ import contextlib
 import contextvars
 import logging
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -48,6 +49,9 @@ DEFAULT_RESEND_RATE_LIMITED = 3
 # (read by handle_errors and by the caller). Context variables: every asyncio task has its own.
 _PENDING: contextvars.ContextVar[str | None] = contextvars.ContextVar('ccxt_htx_tpsl_pending', default=None)
 _TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar('ccxt_htx_tpsl_ticket', default=None)
+# True while one of the package's own flows sends: only its replies are read the package's way
+# (handle_errors); ccxt's own methods on the same endpoints keep ccxt's reading and exception classes.
+_OWN: contextvars.ContextVar[bool] = contextvars.ContextVar('ccxt_htx_tpsl_own', default=False)
 
 
 _RETRY_LOOP: dict[type, bool] = {}
@@ -273,6 +277,16 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
             return self.safe_number(config, 'cost', 1)
         return super().calculate_rate_limiter_cost(api, method, path, params, config)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def _tpsl_own_request() -> Iterator[None]:
+        """While a flow's request is sent: its reply is read by the package (``handle_errors``)."""
+        token = _OWN.set(True)
+        try:
+            yield
+        finally:
+            _OWN.reset(token)
+
     def _tpsl_take_pending(self) -> str | None:
         key = _PENDING.get()
         if key is not None:
@@ -311,7 +325,7 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
         requestHeaders: Any,
         requestBody: Any,
     ) -> Any:
-        """ccxt's error handling, except for the TP/SL endpoints: per-id errors there are results.
+        """ccxt's error handling, except for the package's own requests: per-id errors there are results.
 
         ccxt raises ``OrderNotFound`` on the first entry of ``data.errors`` even when other ids of
         the batch were cancelled, and reads a refused v5 item as cancelled. Here an accepted reply
@@ -335,7 +349,7 @@ class TpslCoreMixin(TpslResultsMixin, _ExchangeBase):
             error = ExchangeError(f'{self.id} {method} {path}: answered HTTP {httpCode} redirecting to {target}; '
                                   'a signed request is never sent on to another address')
             raise self._tpsl_scrub(error, _signature_of(url)) from None
-        if endpoint is None:
+        if endpoint is None or not _OWN.get():  # not the package's request: ccxt's reading, as in plain ccxt
             return super().handle_errors(
                 httpCode, reason, url, method, headers, body, response, requestHeaders, requestBody)
         signature = _signature_of(url)

@@ -64,7 +64,8 @@ CREATE_KEYS = ('contract_code', 'direction', 'volume', 'side', 'type', 'margin_m
                'tp_type', 'sl_type', 'algo_client_order_id', 'pair', 'contract_type', 'reduce_only')
 LIST_KEYS = ('contract_code', 'page_index', 'page_size', 'from', 'limit', 'direct', 'pair', 'contract_type')
 HISTORY_KEYS = (*LIST_KEYS, 'status', 'states', 'state', 'create_date', 'sort_by', 'start_time', 'margin_mode')
-HISTORY_ACTIONS = {'closed': 'fetchClosed', 'canceled': 'fetchCanceled'}
+HISTORY_ACTIONS: dict[str | None, str] = {'closed': 'fetchClosed', 'canceled': 'fetchCanceled',
+                                          None: 'fetchCanceledAndClosed'}
 CANCEL_ALL_KEYS = ('contract_code', 'direction', 'pair', 'contract_type')
 PRICE_TYPES = ('market', 'limit', 'optimal_5', 'optimal_10', 'optimal_20')
 CCXT_NAME = re.compile(r'[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*')  # ccxt's camelCase; HTX's fields are snake_case
@@ -743,14 +744,14 @@ class TpslFlowsMixin(TpslCoreMixin):
         return self._tpsl_since_limit_filter(orders, since, limit, tail=False)
 
     def _flow_history(self, symbol: Any, since: Any, limit: Any, params: Any, margin: str,
-                      status: str) -> Flow[list[Any]]:
+                      status: str | None) -> Flow[list[Any]]:
         """Finished TP/SL orders of ``status`` ('closed': fired; 'canceled': cancelled, or fired and
-        refused), oldest first; with ``limit`` and no ``since``, the newest ``limit`` of them."""
+        refused; None: both), oldest first; with ``limit`` and no ``since``, the newest ``limit`` of them."""
         draft = self._tpsl_draft(HISTORY_ACTIONS[status], margin, symbol, params, HISTORY_KEYS)
         since, limit = self._tpsl_since_limit(draft, since, limit)
         job = yield from self._flow_job(draft)
         query = Query(history=True, status=status, since=since, enough=limit if since is None else None)
-        orders = [o for o in (yield from self._flow_listed(job, query)) if o['status'] == status]
+        orders = [o for o in (yield from self._flow_listed(job, query)) if status is None or o['status'] == status]
         return self._tpsl_since_limit_filter(orders, since, limit, tail=since is None)
 
     def _flow_fetch_one(self, order_id: Any, symbol: Any, params: Any, margin: str) -> Flow[Any]:

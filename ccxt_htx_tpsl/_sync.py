@@ -15,12 +15,12 @@ import requests
 import urllib3
 
 from ._core import wall_ms
-from ._flows import TpslFlowsMixin
 from ._model import Attempt, Call, Flow, LoadMarkets, Pause, Retry, T
 from ._transport import install_sync_transport
+from ._unified import CCXT, TpslUnifiedMixin
 
 
-class htx(TpslFlowsMixin, ccxt.htx):
+class htx(TpslUnifiedMixin, ccxt.htx):
     """``ccxt.htx`` plus take-profit / stop-loss order methods for USDT-margined swaps, on both of
     HTX's API families (classic and v5, chosen automatically)."""
 
@@ -268,6 +268,66 @@ class htx(TpslFlowsMixin, ccxt.htx):
         route: str = self._tpsl_run(self._flow_route(params))
         return route
 
+    # -- ccxt's unified calls: a USDT-M TP/SL call is the package's (``_unified``), any other ccxt's ------
+
+    def create_order(self, symbol: str, type: Any, side: Any, amount: Any, price: Any = None,
+                     params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``create_order``; with ``takeProfitPrice`` or ``stopLossPrice`` on a USDT-margined swap,
+        one TP/SL order on the position ``side`` closes, never sent twice (docs/migration.md)."""
+        answer = self._tpsl_run(self._flow_unified('createOrder', symbol, params, type, side, amount, price))
+        return super().create_order(symbol, type, side, amount, price, params) if answer is CCXT else answer
+
+    def cancel_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``cancel_order``; with ``stopLossTakeProfit`` (``stopLoss``, ``takeProfit``) on a
+        USDT-margined swap, the package's cancel: the order if HTX cancelled it, else HTX's reason raised."""
+        answer = self._tpsl_run(self._flow_unified('cancelOrder', symbol, params, id))
+        return super().cancel_order(id, symbol, params) if answer is CCXT else answer
+
+    def cancel_orders(self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``cancel_orders``; with ``stopLossTakeProfit``: one order structure per id, as HTX answered."""
+        answer = self._tpsl_run(self._flow_unified('cancelOrders', symbol, params, ids))
+        return super().cancel_orders(ids, symbol, params) if answer is CCXT else answer
+
+    def cancel_all_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``cancel_all_orders``; with ``stopLossTakeProfit``: every open TP/SL order of the swap."""
+        answer = self._tpsl_run(self._flow_unified('cancelAllOrders', symbol, params))
+        return super().cancel_all_orders(symbol, params) if answer is CCXT else answer
+
+    def fetch_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_order``; with a TP/SL flag: the order open or finished, else ``OrderNotFound``."""
+        answer = self._tpsl_run(self._flow_unified('fetchOrder', symbol, params, id))
+        return super().fetch_order(id, symbol, params) if answer is CCXT else answer
+
+    def fetch_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                     params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_orders``; with a TP/SL flag: open and finished TP/SL orders."""
+        answer = self._tpsl_run(self._flow_unified('fetchOrders', symbol, params, since, limit))
+        return super().fetch_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    def fetch_open_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                          params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_open_orders``; with a TP/SL flag: every open TP/SL order (tp, sl and combined)."""
+        answer = self._tpsl_run(self._flow_unified('fetchOpenOrders', symbol, params, since, limit))
+        return super().fetch_open_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    def fetch_closed_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                            params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_closed_orders``; with a TP/SL flag: the TP/SL orders that fired."""
+        answer = self._tpsl_run(self._flow_unified('fetchClosedOrders', symbol, params, since, limit))
+        return super().fetch_closed_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    def fetch_canceled_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                              params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_canceled_orders``; with a TP/SL flag: cancelled TP/SL orders (and fired but not placed)."""
+        answer = self._tpsl_run(self._flow_unified('fetchCanceledOrders', symbol, params, since, limit))
+        return super().fetch_canceled_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    def fetch_canceled_and_closed_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                                         params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_canceled_and_closed_orders``; with a TP/SL flag: every finished TP/SL order."""
+        answer = self._tpsl_run(self._flow_unified('fetchCanceledAndClosedOrders', symbol, params, since, limit))
+        return super().fetch_canceled_and_closed_orders(symbol, since, limit, params) if answer is CCXT else answer
+
     # -- sending -----------------------------------------------------------------------------
 
     def _tpsl_run(self, flow: Flow[T]) -> T:
@@ -300,7 +360,8 @@ class htx(TpslFlowsMixin, ccxt.htx):
             if delay:
                 self.sleep(delay)
             try:
-                attempts.append(self._tpsl_attempt(endpoint(body)))
+                with self._tpsl_own_request():
+                    attempts.append(self._tpsl_attempt(endpoint(body)))
             except ccxt.BaseError as error:
                 attempts.append(self._tpsl_attempt(error))
             finally:

@@ -16,12 +16,12 @@ import ccxt.async_support
 
 from . import _endpoints
 from ._core import wall_ms
-from ._flows import TpslFlowsMixin
 from ._model import Attempt, Call, Flow, LoadMarkets, Pause, Retry, T
 from ._transport import install_async_transport
+from ._unified import CCXT, TpslUnifiedMixin
 
 
-class AsyncTpslMixin(TpslFlowsMixin):
+class AsyncTpslMixin(TpslUnifiedMixin):
     """The awaiting half, shared by the async and the pro class. Each method is a coroutine
     with the arguments, result and exceptions of the sync method of the same name
     (:class:`ccxt_htx_tpsl.htx`)."""
@@ -124,6 +124,67 @@ class AsyncTpslMixin(TpslFlowsMixin):
         route: str = await self._tpsl_run(self._flow_route(params))
         return route
 
+    # -- ccxt's unified calls: a USDT-M TP/SL call is the package's (``_unified``), any other ccxt's ------
+
+    async def create_order(self, symbol: str, type: Any, side: Any, amount: Any, price: Any = None,
+                           params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``create_order``; a TP/SL order with ``takeProfitPrice`` / ``stopLossPrice`` (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('createOrder', symbol, params, type, side, amount, price))
+        return await super().create_order(symbol, type, side, amount, price, params) if answer is CCXT else answer
+
+    async def cancel_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``cancel_order``; a TP/SL cancel with ``stopLossTakeProfit`` (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('cancelOrder', symbol, params, id))
+        return await super().cancel_order(id, symbol, params) if answer is CCXT else answer
+
+    async def cancel_orders(self, ids: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``cancel_orders``; TP/SL cancels with ``stopLossTakeProfit`` (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('cancelOrders', symbol, params, ids))
+        return await super().cancel_orders(ids, symbol, params) if answer is CCXT else answer
+
+    async def cancel_all_orders(self, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``cancel_all_orders``; every TP/SL order with ``stopLossTakeProfit`` (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('cancelAllOrders', symbol, params))
+        return await super().cancel_all_orders(symbol, params) if answer is CCXT else answer
+
+    async def fetch_order(self, id: Any, symbol: str | None = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_order``; a TP/SL order with a TP/SL flag (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('fetchOrder', symbol, params, id))
+        return await super().fetch_order(id, symbol, params) if answer is CCXT else answer
+
+    async def fetch_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                           params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_orders``; TP/SL orders with a TP/SL flag (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('fetchOrders', symbol, params, since, limit))
+        return await super().fetch_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    async def fetch_open_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                                params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_open_orders``; open TP/SL orders with a TP/SL flag (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('fetchOpenOrders', symbol, params, since, limit))
+        return await super().fetch_open_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    async def fetch_closed_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                                  params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_closed_orders``; fired TP/SL orders with a TP/SL flag (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('fetchClosedOrders', symbol, params, since, limit))
+        return await super().fetch_closed_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    async def fetch_canceled_orders(self, symbol: str | None = None, since: Any = None, limit: Any = None,
+                                    params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_canceled_orders``; cancelled TP/SL orders with a TP/SL flag (see the sync method)."""
+        answer = await self._tpsl_run(self._flow_unified('fetchCanceledOrders', symbol, params, since, limit))
+        return await super().fetch_canceled_orders(symbol, since, limit, params) if answer is CCXT else answer
+
+    async def fetch_canceled_and_closed_orders(self, symbol: str | None = None, since: Any = None,
+                                               limit: Any = None, params: dict[str, Any] = {}) -> Any:
+        """ccxt's ``fetch_canceled_and_closed_orders``; finished TP/SL orders with a TP/SL flag (see sync)."""
+        answer = await self._tpsl_run(
+            self._flow_unified('fetchCanceledAndClosedOrders', symbol, params, since, limit))
+        if answer is CCXT:
+            return await super().fetch_canceled_and_closed_orders(symbol, since, limit, params)
+        return answer
+
     # -- sending -----------------------------------------------------------------------------
 
     async def _tpsl_run(self, flow: Flow[T]) -> T:
@@ -172,7 +233,8 @@ class AsyncTpslMixin(TpslFlowsMixin):
             if delay:
                 await self.sleep(delay)
             try:
-                attempts.append(self._tpsl_attempt(await endpoint(body)))
+                with self._tpsl_own_request():
+                    attempts.append(self._tpsl_attempt(await endpoint(body)))
             except ccxt.BaseError as error:
                 attempts.append(self._tpsl_attempt(error))
             finally:

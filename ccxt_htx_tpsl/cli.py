@@ -878,7 +878,8 @@ def _probe(exchange: Any, call: Callable[[], Any], label: str) -> tuple[Any, dic
     exchange.last_response_headers = None
     value, error = None, None
     try:
-        with _Waiting(f'doctor: {label}', bound=exchange.timeout / 1000):
+        # the doctor's requests are the package's: read as its flows read them (HTX's code kept)
+        with _Waiting(f'doctor: {label}', bound=exchange.timeout / 1000), exchange._tpsl_own_request():
             value = call()
     except ccxt.BaseError as failed:
         error = failed

@@ -325,21 +325,28 @@ def test_other_endpoints_keep_ccxt_error_handling(make_exchange: Any, flavour: s
     limited = '{"status":"error","err_code":1032,"err_msg":"The number of access exceeded the limit.","ts":1}'
     other = 'https://api.hbdm.vn/swap-api/v1/swap_tpsl_cancel'  # coin-margined: ccxt's, not ours
 
-    def outcome(exchange: Any, url: str, text: str) -> Any:
+    def outcome(exchange: Any, url: str, text: str, own: bool = False) -> Any:
         try:
-            return exchange.handle_errors(200, 'OK', url, 'POST', {}, text, exchange.parse_json(text), {}, '')
+            if not own:
+                return exchange.handle_errors(200, 'OK', url, 'POST', {}, text, exchange.parse_json(text), {}, '')
+            with exchange._tpsl_own_request():  # a request one of the package's flows sends
+                return exchange.handle_errors(200, 'OK', url, 'POST', {}, text, exchange.parse_json(text), {}, '')
         except ccxt.BaseError as error:
             return type(error)
 
     for text in (body, limited):  # whatever this ccxt release does there, the plugin does the same
         assert outcome(exchange, other, text) == outcome(plain, other, text)
     ours = 'https://api.hbdm.vn/linear-swap-api/v1/swap_tpsl_cancel?AccessKeyId=x'
-    assert outcome(exchange, ours, body) is None  # a partly refused batch is a result
-    assert outcome(exchange, ours, limited) is ccxt.RateLimitExceeded  # ccxt maps 1032 nowhere
+    assert outcome(exchange, ours, body, own=True) is None  # a partly refused batch is a result
+    assert outcome(exchange, ours, limited, own=True) is ccxt.RateLimitExceeded  # ccxt maps 1032 nowhere
     refused_item = ('{"code":200,"message":"Success","data":[{"code":1061,"message":"x","algo_id":"1",'
                     '"algo_client_order_id":null}],"ts":1}')
     v5 = 'https://api.hbdm.vn/v5/algo/cancel_orders?AccessKeyId=x'  # a refused v5 item is a result too
-    assert outcome(exchange, v5, refused_item) is None
+    assert outcome(exchange, v5, refused_item, own=True) is None
+    # the same endpoints, sent by ccxt's own methods (not the package's flows): ccxt's reading, as in plain ccxt
+    for url in (ours, v5):
+        for text in (body, limited, refused_item):
+            assert outcome(exchange, url, text) == outcome(plain, url, text)
 
 
 def test_public_contract(make_exchange: Any, flavour: str) -> None:

@@ -78,12 +78,14 @@ def test_a_subclass_wrapping_fetch2_does_not_turn_create_retries_on(
     assert len(server.requests_to(CREATE)) == 1
 
 
+@pytest.mark.parametrize('unified', [False, True], ids=['ccxt-create-order', 'package-create-order'])
 def test_ccxt_own_create_order_on_the_algo_endpoint_is_never_resent(
-        server: HostileServer, make: Make, run: Run) -> None:
+        server: HostileServer, make: Make, run: Run, unified: bool) -> None:
     # The rule is per request, not per caller: ccxt's own create_order with a take-profit goes to
     # v5/algo/order (newer ccxt), which ccxt re-sent after lost replies when maxRetriesOnFailure was set.
+    # With options['tpslUnified'] (the default) the package answers that call itself: sent once too.
     server.assets_mode = 1
-    exchange = make(server, options=RETRIES)
+    exchange = make(server, options={**RETRIES, 'tpslUnified': unified})
     server.script(V5_CREATE, drop(), drop())
     with contextlib.suppress(ccxt.BaseError):
         run(exchange.create_order(SYMBOL, 'market', 'sell', 1, None, {'takeProfitPrice': 100000}))

@@ -19,10 +19,11 @@ LAYERS: dict[str, int] = {
     '_errors': 4,
     '_core': 5,
     '_flows': 6,
-    '_sync': 7, 'async_support': 7,
-    'pro': 8, '': 8,  # '' is the package itself (__init__)
-    'sandbox': 9,  # every module of the sandbox: it knows protocol, never the client
-    'cli': 10, '__main__': 11, 'sandbox.__main__': 11,  # both: thin aliases of the command line
+    '_unified': 7,
+    '_sync': 8, 'async_support': 8,
+    'pro': 9, '': 9,  # '' is the package itself (__init__)
+    'sandbox': 10,  # every module of the sandbox: it knows protocol, never the client
+    'cli': 11, '__main__': 12, 'sandbox.__main__': 12,  # both: thin aliases of the command line
 }
 FAMILY_MODULES = ('_classic', '_v5')
 FAMILY_MAY_IMPORT = {'_model', '_family', '_endpoints', 'protocol'}

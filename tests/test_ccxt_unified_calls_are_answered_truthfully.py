@@ -1,0 +1,306 @@
+"""ccxt's own order calls with a TP/SL flag (or price) on a USDT-margined swap are answered by the
+package's flows, on both families; every other call, and every call with ``options['tpslUnified']``
+False, stays ccxt's: the same requests, byte for byte, and ccxt's exception classes."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import sys
+from typing import Any
+
+import ccxt
+import ccxt.async_support
+import pytest
+
+import ccxt_htx_tpsl
+import ccxt_htx_tpsl.pro
+from ccxt_htx_tpsl.sandbox import Sandbox
+
+from .ccxt_checks import assert_ccxt_orders
+from .conftest import Run
+
+SYMBOL = 'BTC/USDT:USDT'
+TPSL = {'stopLossTakeProfit': True}
+UNKNOWN = '1300000000000000009'
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _example() -> Any:
+    spec = importlib.util.spec_from_file_location('unified_bot', ROOT / 'examples' / 'unified_bot.py')
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['unified_bot'] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+unified_bot = _example()
+
+
+@pytest.fixture(params=['unified', 'classic'])
+def account_mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def ex(live_exchange: Any, run: Run) -> Any:
+    run(live_exchange.load_markets())
+    return live_exchange
+
+
+def tpsl_requests(sandbox: Sandbox, since: int = 0) -> list[str]:
+    return [r.endpoint for r in sandbox.requests[since:] if r.endpoint not in ('swap_contract_info', 'asset_mode')]
+
+
+# -- the example bot: true answers here, ccxt's wrong ones on ccxt.htx ---------------------------
+
+
+def test_the_unified_bot_gets_true_answers(flavour: str, account_mode: str) -> None:
+    checks = unified_bot.run(account_mode, use_async=flavour == 'async')
+    wrong = [c for c in checks if not c.ok]
+    assert len(checks) == 11 and not wrong, wrong
+
+
+def test_the_same_bot_on_plain_ccxt_shows_what_ccxt_gets_wrong(flavour: str, account_mode: str) -> None:
+    checks = {c.step: c for c in unified_bot.run(account_mode, use_async=flavour == 'async', plain_ccxt=True)}
+    # what ccxt 4.5.90 does (the README's list): an unknown id reads as cancelled on v5, the TP/SL batch
+    # and cancel-all go to the regular-order endpoints, the listing misses tp and sl orders
+    for step in ('cancel_order unknown id', 'cancel_orders [new stop-loss, unknown id]', 'cancel_all_orders',
+                 'fetch_open_orders stopLossTakeProfit', 'fetch_order fired stop-loss', 'fetch_closed_orders'):
+        assert not checks[step].ok, checks[step]
+
+
+# -- what each call does -------------------------------------------------------------------------
+
+
+def test_create_order_places_one_tpsl_leg_of_the_margin_mode_ccxt_would_use(
+        ex: Any, run: Run, sandbox: Sandbox, account_mode: str) -> None:
+    before = len(sandbox.requests)
+    sl = run(ex.create_order(SYMBOL, 'market', 'sell', 2, None, {'stopLossPrice': 50000}))
+    tp = run(ex.create_order(SYMBOL, 'limit', 'buy', 1, 30500, {'takeProfitPrice': 30000, 'marginMode': 'isolated'}))
+    assert_ccxt_orders(ex, [sl, tp], SYMBOL)
+    assert (sl['status'], sl['stopLossPrice'], sl['takeProfitPrice'], sl['side'], sl['amount']) == \
+        ('open', 50000, None, 'sell', 2)
+    assert (tp['takeProfitPrice'], tp['type'], tp['price'], tp['side']) == (30000, 'limit', 30500, 'buy')
+    if account_mode == 'classic':  # ccxt's default margin mode for createOrder is cross
+        assert tpsl_requests(sandbox, before) == ['swap_cross_tpsl_order', 'swap_tpsl_order']
+        assert sandbox.order(sl['id'])['margin_mode'] == 'cross'
+        assert sandbox.order(tp['id'])['margin_mode'] == 'isolated'
+    else:
+        assert tpsl_requests(sandbox, before) == ['order', 'order']
+        assert (sandbox.algo_order(sl['id'])['margin_mode'], sandbox.algo_order(sl['id'])['type']) == ('cross', 'sl')
+        assert (sandbox.algo_order(tp['id'])['margin_mode'], sandbox.algo_order(tp['id'])['position_side']) == \
+            ('isolated', 'short')
+
+
+@pytest.mark.parametrize('params, words', [
+    ({'stopLossPrice': 50000, 'takeProfitPrice': 150000}, 'two TP/SL orders'),
+    ({'stopLossPrice': 50000, 'timeInForce': 'IOC'}, 'timeInForce'),
+    ({'stopLossPrice': 50000, 'postOnly': True}, 'postOnly'),
+    ({'stopLossPrice': 50000, 'marginMode': 'portfolio'}, 'marginMode'),
+    ({'stopLossPrice': 'abc'}, 'trigger price'),
+    ({'stopLossPrice': 50000, 'someCcxtName': 1}, 'someCcxtName'),
+])
+def test_bad_tpsl_creates_are_refused_before_anything_is_sent(
+        ex: Any, run: Run, sandbox: Sandbox, params: dict[str, Any], words: str) -> None:
+    before = len(sandbox.requests)
+    with pytest.raises(ccxt.BadRequest, match=words):
+        run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, params))
+    assert tpsl_requests(sandbox, before) == []
+
+
+def test_listings_return_every_tpsl_kind_and_the_flags_filter_by_kind(
+        ex: Any, run: Run, sandbox: Sandbox, account_mode: str) -> None:
+    if account_mode == 'classic':
+        tp = sandbox.add_tpsl_orders('BTC-USDT', count=1, tpsl_order_type='tp', margin_mode='cross')
+        sl = sandbox.add_tpsl_orders('BTC-USDT', count=1, tpsl_order_type='sl', margin_mode='isolated')
+        both: list[str] = []
+    else:
+        tp = sandbox.add_algo_orders('BTC-USDT', 1, type='tp', margin_mode='cross')
+        sl = sandbox.add_algo_orders('BTC-USDT', 1, type='sl', margin_mode='isolated')
+        both = sandbox.add_algo_orders('BTC-USDT', 1, type='tpsl', margin_mode='cross')
+    listed = run(ex.fetch_open_orders(SYMBOL, None, None, TPSL))  # both margin modes: ccxt names none here
+    assert_ccxt_orders(ex, listed, SYMBOL)
+    assert sorted(o['id'] for o in listed) == sorted(tp + sl + both)
+    assert sorted(o['id'] for o in run(ex.fetch_open_orders(SYMBOL, None, None, {'stopLoss': True}))) == \
+        sorted(sl + both)
+    assert sorted(o['id'] for o in run(ex.fetch_open_orders(SYMBOL, None, None, {'takeProfit': True}))) == \
+        sorted(tp + both)
+    assert [o['id'] for o in run(ex.fetch_open_orders(SYMBOL, None, None, dict(TPSL, marginMode='isolated')))] == sl
+    assert len(run(ex.fetch_open_orders(SYMBOL, None, 1, TPSL))) == 1
+
+
+def test_cancel_order_returns_the_cancelled_order_and_raises_what_htx_said_otherwise(
+        ex: Any, run: Run, sandbox: Sandbox, account_mode: str) -> None:
+    # an isolated order, cancelled without a margin mode (ccxt's cancel_order names none): found in either
+    if account_mode == 'classic':
+        waiting, fired = sandbox.add_tpsl_orders('BTC-USDT', count=2, margin_mode='isolated')
+        sandbox.set_order_status(fired, 4)
+    else:
+        waiting, fired = sandbox.add_algo_orders('BTC-USDT', 2, margin_mode='isolated')
+        sandbox.set_algo_state(fired, 'effective')
+    cancelled = run(ex.cancel_order(waiting, SYMBOL, {'stopLoss': True}))
+    assert_ccxt_orders(ex, [cancelled], SYMBOL)
+    assert (cancelled['id'], cancelled['status']) == (waiting, 'canceled')
+    with pytest.raises(ccxt.OrderNotFound, match='1061') as unknown:
+        run(ex.cancel_order(UNKNOWN, SYMBOL, TPSL))
+    assert [o['id'] for o in unknown.value.orders] == [UNKNOWN]
+    assert ccxt_htx_tpsl.outcome(unknown.value.orders[0]).code == '1061'
+    with pytest.raises(ccxt.InvalidOrder, match='1063') as executed:
+        run(ex.cancel_order(fired, SYMBOL, TPSL))
+    assert not isinstance(executed.value, ccxt.OrderNotFound)
+    assert executed.value.orders[0]['status'] == 'closed'
+
+
+def test_history_calls_and_fetch_order_follow_a_fired_and_a_cancelled_order(
+        ex: Any, run: Run, sandbox: Sandbox) -> None:
+    sl = run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000}))
+    tp = run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'takeProfitPrice': 150000}))
+    run(ex.cancel_orders([tp['id']], SYMBOL, TPSL))
+    assert sandbox.set_mark_price('BTC-USDT', 49000) == [sl['id']]
+    fired = run(ex.fetch_order(sl['id'], SYMBOL, TPSL))
+    assert (fired['status'], ccxt_htx_tpsl.outcome(fired).placed is not None) == ('closed', True)
+    assert run(ex.fetch_order(tp['id'], SYMBOL, {'takeProfit': True}))['status'] == 'canceled'
+    with pytest.raises(ccxt.OrderNotFound):
+        run(ex.fetch_order(UNKNOWN, SYMBOL, TPSL))
+    closed = run(ex.fetch_closed_orders(SYMBOL, None, None, TPSL))
+    canceled = run(ex.fetch_canceled_orders(SYMBOL, None, None, TPSL))
+    finished = run(ex.fetch_canceled_and_closed_orders(SYMBOL, None, None, TPSL))
+    every = run(ex.fetch_orders(SYMBOL, None, None, TPSL))
+    assert_ccxt_orders(ex, closed + canceled + finished + every, SYMBOL)
+    assert [o['id'] for o in closed] == [sl['id']] and [o['id'] for o in canceled] == [tp['id']]
+    assert sorted(o['id'] for o in finished) == sorted(o['id'] for o in every) == sorted([sl['id'], tp['id']])
+    assert run(ex.fetch_closed_orders(SYMBOL, None, None, dict(TPSL, until=fired['timestamp'] - 1))) == []
+
+
+def test_cancel_all_orders_cancels_every_tpsl_of_both_margin_modes(
+        ex: Any, run: Run, sandbox: Sandbox, account_mode: str) -> None:
+    run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000}))
+    run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 51000, 'marginMode': 'isolated'}))
+    cancelled = run(ex.cancel_all_orders(SYMBOL, TPSL))
+    assert_ccxt_orders(ex, cancelled, SYMBOL)
+    assert len(cancelled) == 2 and {o['status'] for o in cancelled} == {'canceled'}
+    assert run(ex.fetch_open_orders(SYMBOL, None, None, TPSL)) == []
+
+
+# -- what stays ccxt's ---------------------------------------------------------------------------
+
+
+def test_the_pro_class_answers_the_same_calls(sandbox: Sandbox) -> None:
+    import asyncio
+
+    async def main() -> list[Any]:
+        exchange = ccxt_htx_tpsl.pro.htx(sandbox.exchange_config())
+        try:
+            order = await exchange.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000})
+            return [order, await exchange.fetch_open_orders(SYMBOL, None, None, TPSL)]
+        finally:
+            await exchange.close()
+
+    order, listed = asyncio.run(main())
+    assert [o['id'] for o in listed] == [order['id']]
+
+
+def _recorder(exchange: Any, sent: list[tuple[Any, ...]], flavour: str) -> None:
+    """``exchange.fetch`` records what would go out and answers an empty success; the clock is fixed."""
+    def answer(url: str) -> Any:
+        return {'status': 'ok', 'data': [], 'ts': 1} if '/linear-swap-api/' in url else \
+            {'code': 200, 'message': 'Success', 'data': [], 'ts': 1}
+
+    def fetch(url: str, method: str = 'GET', headers: Any = None, body: Any = None) -> Any:
+        sent.append((method, url, body))
+        return answer(url)
+
+    async def fetch_async(url: str, method: str = 'GET', headers: Any = None, body: Any = None) -> Any:
+        return fetch(url, method, headers, body)
+
+    exchange.fetch = fetch if flavour == 'sync' else fetch_async
+    exchange.milliseconds = lambda: 1_790_000_000_000  # the signature's timestamp: the same for every class
+    exchange.enableRateLimit = False  # nothing is sent: no pacing to wait for (and a fixed clock would stall it)
+
+
+CALLS: list[tuple[str, tuple[Any, ...]]] = [
+    ('create_order', (SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000})),
+    ('create_order', (SYMBOL, 'limit', 'sell', 1, 151000, {'takeProfitPrice': 150000, 'marginMode': 'isolated'})),
+    ('create_order', (SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000, 'takeProfitPrice': 150000})),
+    ('cancel_order', (UNKNOWN, SYMBOL, TPSL)),
+    ('cancel_order', (UNKNOWN, SYMBOL, {'stopLoss': True})),
+    ('cancel_orders', ([UNKNOWN, '1300000000000000008'], SYMBOL, TPSL)),
+    ('cancel_all_orders', (SYMBOL, TPSL)),
+    ('fetch_order', (UNKNOWN, SYMBOL, TPSL)),
+    ('fetch_orders', (SYMBOL, None, 10, TPSL)),
+    ('fetch_open_orders', (SYMBOL, None, None, TPSL)),
+    ('fetch_open_orders', (SYMBOL, None, None, {'takeProfit': True})),
+    ('fetch_closed_orders', (SYMBOL, 1_780_000_000_000, None, TPSL)),
+    ('fetch_canceled_orders', (SYMBOL, None, None, dict(TPSL, marginMode='isolated'))),
+    ('fetch_canceled_and_closed_orders', (SYMBOL, None, None, TPSL)),
+    ('fetch_open_orders', (SYMBOL, None, None, {'trigger': True})),  # ccxt's in any case
+]
+
+
+@pytest.mark.parametrize('account_mode', ['unified'])
+def test_tpsl_unified_false_sends_ccxts_requests_byte_for_byte(
+        flavour: str, run: Run, sandbox: Sandbox) -> None:
+    plain_class = ccxt.htx if flavour == 'sync' else ccxt.async_support.htx
+    ours_class = ccxt_htx_tpsl.htx if flavour == 'sync' else ccxt_htx_tpsl.async_support.htx
+    recorded: dict[str, list[tuple[Any, ...]]] = {}
+    outcomes: dict[str, list[str]] = {}
+    for name, cls, options in (('ccxt', plain_class, {}), ('off', ours_class, {'tpslUnified': False}),
+                               ('on', ours_class, {})):
+        config = sandbox.exchange_config()
+        config['options'] = dict(config.get('options', {}), **options)
+        exchange = cls(config)
+        try:
+            run(exchange.load_markets())
+            sent: list[tuple[Any, ...]] = []
+            _recorder(exchange, sent, flavour)
+            outcomes[name] = []
+            for method, args in CALLS:
+                try:
+                    value = getattr(exchange, method)(*[dict(a) if isinstance(a, dict) else a for a in args])
+                    run(value)
+                    outcomes[name].append('ok')
+                except Exception as error:  # whatever ccxt makes of an empty reply: the same on both
+                    outcomes[name].append(type(error).__name__)
+            recorded[name] = sent
+        finally:
+            if flavour == 'async':
+                run(exchange.close())
+    assert recorded['off'] == recorded['ccxt'] and len(recorded['ccxt']) >= len(CALLS) - 1
+    assert outcomes['off'] == outcomes['ccxt']
+    assert recorded['on'] != recorded['ccxt']  # the test can fail: the package's own requests differ
+
+
+@pytest.mark.parametrize('account_mode', ['classic'])
+@pytest.mark.parametrize('unified', [True, False], ids=['tpslUnified', 'tpslUnified-False'])
+def test_calls_the_package_leaves_to_ccxt_raise_ccxts_exception_classes(
+        flavour: str, run: Run, sandbox: Sandbox, unified: bool) -> None:
+    # a classic account: ccxt sends these to v5 endpoints, which refuse them; the class must be ccxt's
+    calls = [('fetch_open_orders', (SYMBOL, None, None, {'trigger': True})),
+             ('fetch_open_orders', (SYMBOL, None, None, TPSL)),
+             ('cancel_order', (UNKNOWN, SYMBOL, {'trailing': True})),
+             ('fetch_order', (UNKNOWN, SYMBOL, dict(TPSL, clientOrderId='abc')))]
+    raised: dict[str, list[str]] = {}
+    for name, cls in (('ccxt', ccxt.htx if flavour == 'sync' else ccxt.async_support.htx),
+                      ('ours', ccxt_htx_tpsl.htx if flavour == 'sync' else ccxt_htx_tpsl.async_support.htx)):
+        config = sandbox.exchange_config()
+        config['options'] = dict(config.get('options', {}), tpslUnified=unified)
+        exchange = cls(config)
+        raised[name] = []
+        try:
+            for method, args in calls:
+                if name == 'ours' and unified and args[-1] == TPSL:
+                    continue  # the package answers this one (next test file: it lists the classic orders)
+                try:
+                    run(getattr(exchange, method)(*args))
+                    raised[name].append('nothing')
+                except ccxt.BaseError as error:
+                    raised[name].append(type(error).__name__)
+        finally:
+            if flavour == 'async':
+                run(exchange.close())
+    taken = [unified and args[-1] == TPSL for _, args in calls]  # the calls the package answers itself
+    expected = [r for r, ours in zip(raised['ccxt'], taken, strict=True) if not ours]
+    assert raised['ours'] == expected
+    assert 'BadRequest' in raised['ccxt']  # a refusal ccxt maps: the package must not turn it into NotSupported
