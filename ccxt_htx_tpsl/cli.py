@@ -292,7 +292,8 @@ def _url(text: str) -> SplitResult:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog='htx-tpsl', description='HTX take-profit / stop-loss orders (USDT-margined swaps): '
-                     'cancel with per-id outcomes, check an account, or try it all on an embedded sandbox.')
+                     'list them, cancel them with per-id outcomes, check an account, or try it all on an embedded '
+                     'sandbox.')
     parser.add_argument('--version', action='version', version=f'%(prog)s {__version__} (ccxt {ccxt.__version__})')
     commands = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
 
@@ -387,8 +388,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument('--verbose', action='store_true', help='print every id, not a sample of 10')
     demo.set_defaults(run=_run_demo)
 
-    sandbox = commands.add_parser('sandbox', help='serve the embedded HTX sandbox in the foreground',
-                                  description='Serve the embedded HTX sandbox until Ctrl-C or SIGTERM.')
+    sandbox = commands.add_parser(
+        'sandbox', help='serve the embedded HTX sandbox in the foreground',
+        description='Serve the embedded HTX sandbox until Ctrl-C or SIGTERM. `htx-tpsl mark-price --url URL CONTRACT '
+                    "PRICE` moves its prices from another shell (POST /sandbox/mark_price, the sandbox's own control "
+                    'endpoint), firing the TP/SL orders they cross.')
     sandbox.add_argument('--port', type=_port, default=8080, help='port (default %(default)s; 0: any free port)')
     sandbox.add_argument('--host', default='127.0.0.1', help='interface to listen on (default %(default)s)')
     sandbox.add_argument('--account-mode', choices=ACCOUNT_MODES, default='unified',
@@ -1048,7 +1052,7 @@ def _run_mark_price(args: argparse.Namespace, out: Output) -> int:
     assert isinstance(reply, dict)
     failed_note = ' and failed to place their orders (--fail)' if args.fail else ''
     out.note(f"mark-price: {reply.get('contract')} at {reply.get('price')} on {where} (the sandbox's price for last, "
-             f'mark and index triggers): {len(fired)} TP/SL orders fired{failed_note}.')
+             f"mark and index triggers): {len(fired)} TP/SL order{'' if len(fired) == 1 else 's'} fired{failed_note}.")
     if args.json:
         out.json(reply)
     else:

@@ -335,5 +335,6 @@ def test_every_troubleshooting_link_of_the_command_has_its_section() -> None:
     codes = {*cli.DOCUMENTED_CODES, *protocol.CANCEL_CODE_STATUS, *protocol.WRONG_FAMILY_CODES,
              protocol.RATE_LIMITED, protocol.SYSTEM_ERROR, protocol.NOTHING_TO_CANCEL}
     classes = {name.lower() for name in cli.DOCUMENTED_CLASSES}
-    missing = (codes | classes | {'usage-errors', 'credentials', 'no-credentials', 'other-errors'}) - anchors
+    sections = {'usage-errors', 'credentials', 'no-credentials', 'other-errors', 'mark-price'}
+    missing = (codes | classes | sections) - anchors
     assert not missing, f'docs/troubleshooting.md has no section for {sorted(missing)}'
