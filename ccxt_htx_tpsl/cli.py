@@ -239,10 +239,10 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _count(limit: int) -> Callable[[str], int]:
+def _count(limit: int, low: int = 0) -> Callable[[str], int]:
     def count(text: str) -> int:
-        if not (text.isascii() and text.isdigit() and int(text) <= limit):
-            raise argparse.ArgumentTypeError(f'must be a whole number, 0-{limit}')
+        if not (text.isascii() and text.isdigit() and low <= int(text) <= limit):
+            raise argparse.ArgumentTypeError(f'must be a whole number, {low}-{limit}')
         return int(text)
     return count
 
@@ -263,12 +263,6 @@ def _latency(text: str) -> tuple[float, float]:
 def _since(text: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 15):
         raise argparse.ArgumentTypeError('must be a time in milliseconds since 1970, e.g. 1767225600000')
-    return int(text)
-
-
-def _limit(text: str) -> int:
-    if not (text.isascii() and text.isdigit() and 0 < int(text) <= 1_000_000):
-        raise argparse.ArgumentTypeError('must be a whole number, 1-1000000')
     return int(text)
 
 
@@ -303,12 +297,8 @@ def _parser() -> argparse.ArgumentParser:
                     'embedded sandbox (--sandbox). Exit 0: every id cancelled; 1: some id not; 2: nothing could be '
                     'done (no credentials and neither --sandbox nor --url included); 130: interrupted (the outcome '
                     'of every id known so far is printed).')
-    cancel.add_argument('symbol', metavar='SYMBOL',
-                        help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
+    _contract_options(cancel)
     cancel.add_argument('ids', nargs='+', metavar='ID', help='order ids (also comma-joined); duplicates are folded')
-    cancel.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
-    cancel.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
-                        help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
     _target_options(cancel, sandbox=True, sandbox_help='cancel on an embedded sandbox (without HTX credentials, '
                     '--sandbox or --url is required: cancel never guesses where to send)')
     cancel.add_argument('--json', action='store_true', help='print the per-id results as JSON')
@@ -324,13 +314,9 @@ def _parser() -> argparse.ArgumentParser:
                     'there was nothing to cancel; 1: some id not cancelled, or the call failed after per-id results '
                     '(those are printed); 2: nothing could be done (no credentials and neither --sandbox nor --url '
                     'included); 130: interrupted (the outcome is unknown: list the open orders to see).')
-    cancel_all.add_argument('symbol', metavar='SYMBOL',
-                            help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
-    cancel_all.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
+    _contract_options(cancel_all)
     cancel_all.add_argument('--side', choices=('buy', 'sell'),
                             help="only the orders of this side ('sell' closes a long, 'buy' a short; default both)")
-    cancel_all.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
-                            help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
     _target_options(cancel_all, sandbox=True, sandbox_help='cancel on an embedded sandbox (without HTX credentials, '
                     '--sandbox or --url is required: cancel-all never guesses where to send)')
     cancel_all.add_argument('--json', action='store_true', help='print the per-id results as JSON')
@@ -344,9 +330,7 @@ def _parser() -> argparse.ArgumentParser:
                     "HTX's fail code). Exit 0: listed (none included); 1: HTX could not be asked or its reply was "
                     'bad; 2: nothing could be done (a usage error, no credentials and neither --sandbox nor --url, '
                     'credentials refused, an unknown symbol, a --route the account does not use); 130: interrupted.')
-    listing.add_argument('symbol', metavar='SYMBOL',
-                         help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
-    listing.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
+    _contract_options(listing)
     listing.add_argument('--history', action='store_true',
                          help='the finished TP/SL orders instead of the open ones (classic: the last 90 days)')
     listing.add_argument('--status', choices=('closed', 'canceled'),
@@ -354,11 +338,9 @@ def _parser() -> argparse.ArgumentParser:
                               'default both')
     listing.add_argument('--since', type=_since, metavar='MS',
                          help='only orders created at or after this time, in milliseconds since 1970')
-    listing.add_argument('--limit', type=_limit, metavar='N',
+    listing.add_argument('--limit', type=_count(1_000_000, low=1), metavar='N',
                          help='at most N orders: open, the oldest N; history, the newest N (with --since: the '
                               'oldest N since then)')
-    listing.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
-                         help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
     _target_options(listing, sandbox=True, sandbox_help='list on an embedded sandbox, which starts empty (without HTX '
                     'credentials, --sandbox or --url is required: list never guesses where to ask)')
     listing.add_argument('--json', action='store_true', help='print the orders as JSON')
@@ -429,6 +411,15 @@ def _parser() -> argparse.ArgumentParser:
                       help='print the sandbox\'s answer as JSON: {"contract", "price", "fired"}')
     mark.set_defaults(run=_run_mark_price)
     return parser
+
+
+def _contract_options(parser: argparse.ArgumentParser) -> None:
+    """Which TP/SL orders and through which API family: SYMBOL, --cross, --route (cancel, cancel-all, list)."""
+    parser.add_argument('symbol', metavar='SYMBOL',
+                        help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
+    parser.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
+    parser.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
+                        help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
 
 
 def _target_options(parser: argparse.ArgumentParser, sandbox: bool,
@@ -1043,8 +1034,7 @@ def _run_mark_price(args: argparse.Namespace, out: Output) -> int:
         return _mark_price_failed(out, 'BadResponse', f'the sandbox at {where} has no POST {MARK_PRICE_PATH}: it '
                                   'is older than this command; nothing was moved', 'mark-price')
     if status == 400 and isinstance(reply, dict) and isinstance(reply.get('error'), str):
-        message = f"the sandbox refused: {_one_line(reply['error'])}; nothing was moved"
-        return _mark_price_failed(out, 'UsageError', message, 'mark-price', EXIT_ERROR)
+        raise UsageError(f"the sandbox refused: {_one_line(reply['error'])}; nothing was moved", 'mark-price')
     fired = reply.get('fired') if isinstance(reply, dict) else None
     if status != 200 or not isinstance(fired, list) or not all(isinstance(i, str) for i in fired):
         return _mark_price_failed(out, 'BadResponse', f'unexpected reply from the sandbox at {where}: HTTP {status} '
@@ -1061,10 +1051,11 @@ def _run_mark_price(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def _mark_price_failed(out: Output, kind: str, message: str, see: str, status: int = EXIT_UNANSWERED) -> int:
-    out.note(f"error: {'' if kind == 'UsageError' else kind + ': '}{message} {_see(see)}")
-    out.error(kind, message, status, see)
-    return status
+def _mark_price_failed(out: Output, kind: str, message: str, see: str) -> int:
+    """No usable answer from a sandbox: one error line (``--json``: the error object), exit 1."""
+    out.note(f'error: {kind}: {message} {_see(see)}')
+    out.error(kind, message, EXIT_UNANSWERED, see)
+    return EXIT_UNANSWERED
 
 
 def _duration(seconds: float) -> str:
