@@ -3,16 +3,20 @@
 ::
 
     htx-tpsl cancel SYMBOL ID [ID ...]   cancel TP/SL orders by id, per-id outcome (exit 0/1/2/130)
+    htx-tpsl cancel-all SYMBOL           cancel every open TP/SL order of a contract (or side), per-id outcome
+    htx-tpsl list SYMBOL                 the open TP/SL orders of a contract, or the finished ones (--history)
     htx-tpsl doctor                      read-only: asset mode, what route 'auto' picks, both listings
     htx-tpsl demo                        place, list and cancel TP/SL orders on an embedded sandbox
     htx-tpsl sandbox                     serve the embedded HTX sandbox in the foreground
+    htx-tpsl mark-price --url URL CONTRACT PRICE   move a running sandbox's price, firing what it crosses
     htx-tpsl --version
 
-Where ``cancel`` and ``doctor`` go: ``--sandbox``, an embedded sandbox; ``--url``, that server (with
-``--api-key/--secret`` if given, else the sandbox demo keys; the ``HTX_*`` environment is never sent
-there); else HTX (``--host``), with ``--api-key/--secret`` or ``HTX_API_KEY``/``HTX_SECRET``. Without
-any of these, ``cancel`` (it acts on orders) refuses with exit 2 rather than guess, and ``doctor``
-checks an embedded sandbox and says so. ``demo`` never places anything outside its own embedded
+Where ``cancel``, ``cancel-all``, ``list`` and ``doctor`` go: ``--sandbox``, an embedded sandbox;
+``--url``, that server (with ``--api-key/--secret`` if given, else the sandbox demo keys; the
+``HTX_*`` environment is never sent there); else HTX (``--host``), with ``--api-key/--secret`` or
+``HTX_API_KEY``/``HTX_SECRET``. Without any of these, ``cancel``, ``cancel-all`` and ``list`` refuse
+with exit 2 rather than guess (an empty throwaway sandbox would read like an answer from HTX), and
+``doctor`` checks an embedded sandbox and says so. ``demo`` never places anything outside its own embedded
 sandbox: given credentials (or ``--url``), it runs the read-only ``doctor`` checks instead, unless
 ``--sandbox`` forces the demo.
 
@@ -37,9 +41,12 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit
 
@@ -50,7 +57,18 @@ from ._ratestore import describe_store
 from ._results import outcome
 from ._secrets import Scrubber
 from ._sync import htx
-from .sandbox import ACCOUNT_MODES, DEMO_API_KEY, DEMO_SECRET, Sandbox, contracts, exchange_config, parse_latency
+from .sandbox import (
+    ACCOUNT_MODES,
+    DEMO_API_KEY,
+    DEMO_SECRET,
+    SANDBOX_HEADER,
+    Sandbox,
+    contracts,
+    exchange_config,
+    parse_latency,
+)
+from .sandbox.control import MARK_PRICE_PATH
+from .sandbox.server import SANDBOX_HEADER_VALUE
 
 HOSTS = ('api.hbdm.vn', 'api.hbdm.com')
 ROUTES = protocol.ROUTES  # 'auto', 'v5', 'v1'
@@ -58,6 +76,7 @@ DEFAULT_SYMBOL = 'BTC/USDT:USDT'
 BATCH = protocol.CLASSIC_MAX_CANCEL_IDS  # ids per library call, so that a progress bar can follow
 TABLE_SAMPLE = 10  # rows the demo shows without --verbose
 EXIT_OK, EXIT_NOT_ALL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNANSWERED = 1  # list, mark-price: asked, but no usable answer (no reply, a bad one, HTX's own failure)
 # a refusal of the whole request that the next request would get as well: stop sending
 STOP_AFTER = (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.NotSupported)
 UNCONFIRMED, NOT_SENT = 'unconfirmed', 'not sent'  # how the table shows status None, an id never sent
@@ -190,7 +209,7 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(self, message)
 
 
-COMMAND_NAMES = frozenset({'demo', 'doctor', 'sandbox', 'cancel'})
+COMMAND_NAMES = frozenset({'demo', 'doctor', 'sandbox', 'cancel', 'cancel-all', 'list', 'mark-price'})
 _OPTION_NAME = re.compile(r'--[A-Za-z][A-Za-z0-9-]*|-[A-Za-z]')
 
 
@@ -220,10 +239,10 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _count(limit: int) -> Callable[[str], int]:
+def _count(limit: int, low: int = 0) -> Callable[[str], int]:
     def count(text: str) -> int:
-        if not (text.isascii() and text.isdigit() and int(text) <= limit):
-            raise argparse.ArgumentTypeError(f'must be a whole number, 0-{limit}')
+        if not (text.isascii() and text.isdigit() and low <= int(text) <= limit):
+            raise argparse.ArgumentTypeError(f'must be a whole number, {low}-{limit}')
         return int(text)
     return count
 
@@ -241,6 +260,19 @@ def _latency(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError('must be LO-HI or MS in milliseconds, e.g. 20-120') from None
 
 
+def _since(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 15):
+        raise argparse.ArgumentTypeError('must be a time in milliseconds since 1970, e.g. 1767225600000')
+    return int(text)
+
+
+def _positive_price(text: str) -> str:
+    """A positive decimal number, kept as typed (the sandbox reads it as text, as HTX writes prices)."""
+    if not re.fullmatch(r'(?:[0-9]+\.?[0-9]*|\.[0-9]+)', text) or not any(c in '123456789' for c in text):
+        raise argparse.ArgumentTypeError('must be a positive number, e.g. 99000 or 0.52')
+    return text
+
+
 def _url(text: str) -> SplitResult:
     url = urlsplit(text)
     try:
@@ -254,7 +286,8 @@ def _url(text: str) -> SplitResult:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog='htx-tpsl', description='HTX take-profit / stop-loss orders (USDT-margined swaps): '
-                     'cancel with per-id outcomes, check an account, or try it all on an embedded sandbox.')
+                     'list them, cancel them with per-id outcomes, check an account, or try it all on an embedded '
+                     'sandbox.')
     parser.add_argument('--version', action='version', version=f'%(prog)s {__version__} (ccxt {ccxt.__version__})')
     commands = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
 
@@ -264,18 +297,54 @@ def _parser() -> argparse.ArgumentParser:
                     'embedded sandbox (--sandbox). Exit 0: every id cancelled; 1: some id not; 2: nothing could be '
                     'done (no credentials and neither --sandbox nor --url included); 130: interrupted (the outcome '
                     'of every id known so far is printed).')
-    cancel.add_argument('symbol', metavar='SYMBOL',
-                        help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
+    _contract_options(cancel)
     cancel.add_argument('ids', nargs='+', metavar='ID', help='order ids (also comma-joined); duplicates are folded')
-    cancel.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
-    cancel.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
-                        help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
     _target_options(cancel, sandbox=True, sandbox_help='cancel on an embedded sandbox (without HTX credentials, '
                     '--sandbox or --url is required: cancel never guesses where to send)')
     cancel.add_argument('--json', action='store_true', help='print the per-id results as JSON')
     cancel.add_argument('--no-progress', action='store_true', help='no progress bar on a terminal')
     cancel.add_argument('--verbose', action='store_true', help='a line per batch on stderr')
     cancel.set_defaults(run=_run_cancel)
+
+    cancel_all = commands.add_parser(
+        'cancel-all', help='cancel every open TP/SL order of a contract (or of one side) and report every id',
+        description="Cancel every open TP/SL order of a contract, or of one side, in one library call (classic: "
+                    "HTX's own cancel-all; v5: listed, then cancelled by id), on HTX (with credentials), a server "
+                    '(--url) or an embedded sandbox (--sandbox). Exit 0: every id HTX named cancelled, or HTX said '
+                    'there was nothing to cancel; 1: some id not cancelled, or the call failed after per-id results '
+                    '(those are printed); 2: nothing could be done (no credentials and neither --sandbox nor --url '
+                    'included); 130: interrupted (the outcome is unknown: list the open orders to see).')
+    _contract_options(cancel_all)
+    cancel_all.add_argument('--side', choices=('buy', 'sell'),
+                            help="only the orders of this side ('sell' closes a long, 'buy' a short; default both)")
+    _target_options(cancel_all, sandbox=True, sandbox_help='cancel on an embedded sandbox (without HTX credentials, '
+                    '--sandbox or --url is required: cancel-all never guesses where to send)')
+    cancel_all.add_argument('--json', action='store_true', help='print the per-id results as JSON')
+    cancel_all.set_defaults(run=_run_cancel_all)
+
+    listing = commands.add_parser(
+        'list', help='list the open TP/SL orders of a contract, or the finished ones (--history)',
+        description='List the TP/SL orders of a contract, oldest first, on HTX (with credentials), a server (--url) '
+                    'or an embedded sandbox (--sandbox): the open ones, or with --history the finished ones (closed: '
+                    'fired, with the id of the order it placed; canceled: cancelled, or fired and not placed, with '
+                    "HTX's fail code). Exit 0: listed (none included); 1: HTX could not be asked or its reply was "
+                    'bad; 2: nothing could be done (a usage error, no credentials and neither --sandbox nor --url, '
+                    'credentials refused, an unknown symbol, a --route the account does not use); 130: interrupted.')
+    _contract_options(listing)
+    listing.add_argument('--history', action='store_true',
+                         help='the finished TP/SL orders instead of the open ones (classic: the last 90 days)')
+    listing.add_argument('--status', choices=('closed', 'canceled'),
+                         help='with --history: only the fired ones (closed) or only the cancelled ones (canceled); '
+                              'default both')
+    listing.add_argument('--since', type=_since, metavar='MS',
+                         help='only orders created at or after this time, in milliseconds since 1970')
+    listing.add_argument('--limit', type=_count(1_000_000, low=1), metavar='N',
+                         help='at most N orders: open, the oldest N; history, the newest N (with --since: the '
+                              'oldest N since then)')
+    _target_options(listing, sandbox=True, sandbox_help='list on an embedded sandbox, which starts empty (without HTX '
+                    'credentials, --sandbox or --url is required: list never guesses where to ask)')
+    listing.add_argument('--json', action='store_true', help='print the orders as JSON')
+    listing.set_defaults(run=_run_list)
 
     doctor = commands.add_parser(
         'doctor', help="read-only checks: asset mode, the route 'auto' picks, both TP/SL listings",
@@ -301,8 +370,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument('--verbose', action='store_true', help='print every id, not a sample of 10')
     demo.set_defaults(run=_run_demo)
 
-    sandbox = commands.add_parser('sandbox', help='serve the embedded HTX sandbox in the foreground',
-                                  description='Serve the embedded HTX sandbox until Ctrl-C or SIGTERM.')
+    sandbox = commands.add_parser(
+        'sandbox', help='serve the embedded HTX sandbox in the foreground',
+        description='Serve the embedded HTX sandbox until Ctrl-C or SIGTERM. `htx-tpsl mark-price --url URL CONTRACT '
+                    "PRICE` moves its prices from another shell (POST /sandbox/mark_price, the sandbox's own control "
+                    'endpoint), firing the TP/SL orders they cross.')
     sandbox.add_argument('--port', type=_port, default=8080, help='port (default %(default)s; 0: any free port)')
     sandbox.add_argument('--host', default='127.0.0.1', help='interface to listen on (default %(default)s)')
     sandbox.add_argument('--account-mode', choices=ACCOUNT_MODES, default='unified',
@@ -314,7 +386,40 @@ def _parser() -> argparse.ArgumentParser:
                          f'the banner lists them only up to {SEED_IDS_SHOWN}')
     sandbox.add_argument('--latency', type=_latency, metavar='LO-HI', help='simulated latency per request, in ms')
     sandbox.set_defaults(run=_run_sandbox)
+
+    mark = commands.add_parser(
+        'mark-price', help="move a running sandbox's price and fire the TP/SL orders it crosses",
+        description="Move a contract's price in a running `htx-tpsl sandbox` and fire every waiting TP/SL order it "
+                    'crosses, of every account, in both books: what Sandbox.set_mark_price does, sent to the '
+                    "sandbox's own control endpoint POST /sandbox/mark_price (HTX has no such thing). Prints the ids "
+                    'that fired, one a line. Exit 0: the price moved (whether or not anything fired); 1: no sandbox '
+                    'answered at --url, or its reply was bad; 2: a usage error, or the sandbox refused (an unknown '
+                    'contract, a bad price), nothing moved.')
+    mark.add_argument('contract', metavar='CONTRACT',
+                      help="contract code ('BTC-USDT') or unified symbol ('BTC/USDT:USDT')")
+    mark.add_argument('price', metavar='PRICE', type=_positive_price,
+                      help='the new price; the sandbox keeps one price per contract, which last, mark and index '
+                           'triggers all read')
+    mark.add_argument('--url', type=_url, required=True,
+                      help='the running sandbox, as its banner shows it (e.g. http://127.0.0.1:8080)')
+    mark.add_argument('--fail', action='store_true',
+                      help='every order that fires fails to place its order (classic status 5 with fail code 1048, '
+                           'v5 state failed): history lists them as canceled')
+    mark.add_argument('--timeout', type=_milliseconds, metavar='MS',
+                      help='how long to wait for the sandbox (default 10000)')
+    mark.add_argument('--json', action='store_true',
+                      help='print the sandbox\'s answer as JSON: {"contract", "price", "fired"}')
+    mark.set_defaults(run=_run_mark_price)
     return parser
+
+
+def _contract_options(parser: argparse.ArgumentParser) -> None:
+    """Which TP/SL orders and through which API family: SYMBOL, --cross, --route (cancel, cancel-all, list)."""
+    parser.add_argument('symbol', metavar='SYMBOL',
+                        help="unified symbol ('BTC/USDT:USDT') or contract code ('BTC-USDT')")
+    parser.add_argument('--cross', action='store_true', help='cross-margin TP/SL orders (default: isolated)')
+    parser.add_argument('--route', choices=ROUTES, default=protocol.AUTO,
+                        help="HTX API family: 'auto' (default: ask HTX), 'v5' (unified account) or 'v1' (classic)")
 
 
 def _target_options(parser: argparse.ArgumentParser, sandbox: bool,
@@ -426,7 +531,8 @@ def _connect(args: argparse.Namespace, out: Output, acts_on_orders: bool = False
     """The exchange a command talks to; an embedded sandbox lives as long as the block.
 
     Without credentials, ``--url`` or ``--sandbox``, a command that acts on orders refuses
-    (:class:`UsageError`) rather than guess that a sandbox was meant.
+    (:class:`UsageError`) rather than guess that a sandbox was meant; so does ``list``, whose empty
+    listing from a throwaway sandbox would read like an answer from HTX.
     """
     sandbox = getattr(args, 'sandbox', False)
     if sandbox and args.url is not None:
@@ -434,21 +540,27 @@ def _connect(args: argparse.Namespace, out: Output, acts_on_orders: bool = False
     credentials = None if sandbox else _credentials(args)
     timeout = _settings(args)
     if args.url is not None:
-        shown = f'{args.url.scheme}://{args.url.netloc.rpartition("@")[2]}'
-        if '@' in args.url.netloc:
-            out.note('note: the user info in --url is ignored.')
+        shown = _shown_url(args.url, out)
         keys = 'your --api-key' if args.api_key else 'the sandbox demo keys'
         yield Target(htx(_merged(_url_config(args.url, args), timeout)), f'{shown} (--url, {keys})', 'url')
     elif credentials is not None:
         yield Target(htx(_merged(htx_config(credentials.api_key, credentials.secret, args.host), timeout)),
                      f'HTX ({args.host})', 'htx')
     elif acts_on_orders and not sandbox:
-        raise UsageError(NO_CREDENTIALS.format(act=args.command), 'no-credentials')
+        act = 'cancel' if args.command == 'cancel-all' else args.command
+        raise UsageError(NO_CREDENTIALS.format(act=act), 'no-credentials')
     else:
         reason = '--sandbox given' if sandbox else 'no HTX_API_KEY/HTX_SECRET'
         with Sandbox(port=0) as server:
             where = f'an embedded sandbox at {server.url} ({reason}; nothing is sent to HTX)'
             yield Target(htx(_merged(exchange_config(server.hostname), timeout)), where, 'embedded')
+
+
+def _shown_url(url: SplitResult, out: Output) -> str:
+    """``--url`` as the output shows it: scheme, host and port; its user info is dropped (and said so)."""
+    if '@' in url.netloc:
+        out.note('note: the user info in --url is ignored.')
+    return f'{url.scheme}://{url.netloc.rpartition("@")[2]}'
 
 
 def _route_line(exchange: Any, route: str) -> str:
@@ -479,14 +591,19 @@ def _unsent_row(order_id: str, symbol: str, why: str, sent: bool = False) -> dic
 
 
 def _shown_status(row: dict[str, Any]) -> str:
-    return NOT_SENT if not row['sent'] else str(row['status'] or UNCONFIRMED)
+    return NOT_SENT if not row.get('sent', True) else str(row['status'] or UNCONFIRMED)
 
 
 def _table(rows: Sequence[dict[str, Any]]) -> list[str]:
     cells = [('id', 'status', 'code', 'message')]
     cells += [(r['id'], _shown_status(r), r['code'] or '', _one_line(r['message'] or '')) for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(3)]
-    return ['  '.join([*(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+    return _grid(cells)
+
+
+def _grid(cells: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as aligned columns, two spaces apart; the last column (a message) is not padded."""
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
+    return ['  '.join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)), row[-1]]).rstrip()
             for row in cells]
 
 
@@ -538,9 +655,11 @@ def _htx_said(error: BaseException) -> tuple[str | None, str | None]:
 
 
 def _error_code(error: BaseException) -> tuple[str | None, str | None]:
-    """HTX's code and message for an exception: its first order's outcome, else the refusal it carries."""
+    """HTX's code and message for an exception: the outcome of its first order with a code (else of its
+    first order), else the refusal it carries."""
     orders = [o for o in getattr(error, 'orders', None) or [] if isinstance(o, dict)]
-    return outcome(orders[0]) if orders else _htx_said(error)
+    coded = [o for o in orders if outcome(o).code is not None]
+    return outcome((coded or orders)[0]) if orders else _htx_said(error)
 
 
 def _reason(error: BaseException, route: str | None = None, see: bool = True) -> str:
@@ -733,6 +852,210 @@ def _report_cancel(state: _Cancel, ids: list[str], args: argparse.Namespace, out
     if state.errors:
         out.note('error: ' + _reason(state.errors[0], args.route))
     return EXIT_OK if all(r['status'] == 'canceled' for r in rows) else EXIT_NOT_ALL
+
+
+# -- cancel-all ------------------------------------------------------------------------------
+
+
+def _run_cancel_all(args: argparse.Namespace, out: Output) -> int:
+    margin = 'cross' if args.cross else 'isolated'
+    which = f'{margin} {args.side} ' if args.side else f'{margin} '
+    params: dict[str, Any] = {'route': args.route}
+    if args.side:
+        params['side'] = args.side
+    orders: list[dict[str, Any]] = []
+    error: ccxt.BaseError | None = None
+    with _connect(args, out, acts_on_orders=True) as target:
+        exchange = target.exchange
+        cancel_all = exchange.cancel_all_cross_tpsl_orders if args.cross else exchange.cancel_all_isolated_tpsl_orders
+        out.note(f'cancelling every open {which}TP/SL order of {args.symbol} on {target.where}.')
+        try:
+            with _Waiting('cancel-all: waiting for HTX', bound=exchange.timeout / 1000):
+                orders = cancel_all(args.symbol, params)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the report short
+            out.note('interrupted while HTX was asked to cancel: the outcome is unknown; list the open TP/SL '
+                     'orders (htx-tpsl list) to see what is left.')
+            out.error('KeyboardInterrupt', 'interrupted: the outcome of the cancel-all is unknown', EXIT_INTERRUPTED)
+            return EXIT_INTERRUPTED
+        except ccxt.BaseError as failed:
+            orders, error = list(getattr(failed, 'orders', None) or []), failed
+        answered = _cancel_all_answered(orders, error)
+        if answered:
+            out.note(_route_line(exchange, args.route))
+    rows = [_row(order) for order in orders]
+    if error is None and not rows:
+        if args.json:
+            out.json([])
+        out.note(f'summary: nothing to cancel: HTX said there were no open {which}TP/SL orders of {args.symbol}.')
+        return EXIT_OK
+    if error is not None and not answered:
+        out.note('error: ' + _reason(error, args.route))
+        out.error_of(error, EXIT_ERROR, args.route, results=rows)
+        return EXIT_ERROR
+    _print_rows(rows, args.json, out)
+    for line in _summary(rows):
+        out.note(line)
+    if error is not None:  # the library raises only when it cannot vouch for the whole (see .orders)
+        out.note('error: ' + _reason(error, args.route))
+        return EXIT_NOT_ALL
+    return EXIT_OK if all(r['status'] == 'canceled' for r in rows) else EXIT_NOT_ALL
+
+
+def _cancel_all_answered(orders: list[dict[str, Any]], error: ccxt.BaseError | None) -> bool:
+    """Whether HTX answered for some order, or may have acted (no reply): as for ``cancel``'s batches,
+    except that one exception carries every batch (v5 cancels the listed orders 10 at a time), so a
+    refusal of one request leaves the per-id answers to the others standing."""
+    if error is None:
+        return True
+    if not orders:
+        return False
+    refusal, _ = _htx_said(error)
+    if refusal is None:  # no reply (or no usable one): HTX may have acted
+        return True
+    return any(o['status'] is not None or outcome(o).code != refusal for o in orders)
+
+
+# -- list ------------------------------------------------------------------------------------
+
+
+# refusals that say the command as given cannot work (exit 2); any other failure: HTX could not be asked (exit 1)
+CANNOT_WORK = (ccxt.AuthenticationError, ccxt.BadRequest, ccxt.ArgumentsRequired, ccxt.NotSupported)
+
+
+def _run_list(args: argparse.Namespace, out: Output) -> int:
+    if args.status and not args.history:
+        raise UsageError('--status needs --history: an open TP/SL order has no other status; nothing was sent')
+    margin = 'cross' if args.cross else 'isolated'
+    what = (f'finished ({args.status or "closed and canceled"})' if args.history else 'open') + f' {margin}'
+    with _connect(args, out, acts_on_orders=True) as target:
+        exchange = target.exchange
+        out.note(f'listing the {what} TP/SL orders of {args.symbol} on {target.where}.')
+        try:
+            with _Waiting('list: waiting for HTX', bound=exchange.timeout / 1000):
+                orders = _listed(exchange, args)
+        except ccxt.BaseError as failed:
+            status = EXIT_ERROR if isinstance(failed, CANNOT_WORK) else EXIT_UNANSWERED
+            out.note('error: ' + _reason(failed, args.route))
+            out.error_of(failed, status, args.route)
+            return status
+        out.note(_route_line(exchange, args.route))
+    rows = [_listed_row(order) for order in orders]
+    if args.json:
+        out.json(rows)
+    elif rows:
+        for line in _listed_table(rows, args.history):
+            out.out(line)
+    for line in _summary(rows) if rows else [f'summary: no {what} TP/SL orders of {args.symbol}']:
+        out.note(line)
+    return EXIT_OK
+
+
+def _listed(exchange: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The orders ``list`` asked for, oldest first: the open ones, or the finished ones of each status asked
+    (both: merged, then ``--limit`` applied to the whole as the library applies it to each)."""
+    margin = 'cross' if args.cross else 'isolated'
+    statuses = [args.status] if args.status else ['closed', 'canceled']
+    orders: list[dict[str, Any]] = []
+    for status in statuses if args.history else ['open']:
+        method = getattr(exchange, f'fetch_{status}_{margin}_tpsl_orders')  # fetch_open_..., fetch_closed_...
+        orders += method(args.symbol, args.since, args.limit, {'route': args.route})
+    orders.sort(key=lambda o: (o['timestamp'] is None, o['timestamp'] or 0, len(o['id']), o['id']))  # ties: by id
+    if args.limit is not None and len(orders) > args.limit:
+        orders = orders[-args.limit:] if args.since is None else orders[:args.limit]
+    return orders
+
+
+def _listed_row(order: dict[str, Any]) -> dict[str, Any]:
+    """What ``list`` shows of an order: the order structure's fields, and from history the id of the
+    order a fired TP/SL placed (``placed``) or HTX's code and message for one it could not place."""
+    found = outcome(order)
+    take_profit, stop_loss = order.get('takeProfitPrice'), order.get('stopLossPrice')
+    kind = {(True, True): 'tpsl', (True, False): 'tp', (False, True): 'sl'}.get(
+        (take_profit is not None, stop_loss is not None))
+    return {'id': order['id'], 'symbol': order['symbol'], 'status': order['status'], 'kind': kind,
+            'side': order.get('side'), 'type': order.get('type'), 'trigger_price': order.get('triggerPrice'),
+            'take_profit_price': take_profit, 'stop_loss_price': stop_loss, 'price': order.get('price'),
+            'amount': order.get('amount'), 'timestamp': order.get('timestamp'), 'datetime': order.get('datetime'),
+            'placed': found.placed, 'code': found.code, 'message': found.message}
+
+
+def _listed_table(rows: Sequence[dict[str, Any]], history: bool) -> list[str]:
+    header = ('id', 'status', 'kind', 'side', 'trigger', 'amount', 'created')
+    cells = [(*header, *(('placed', 'code', 'message') if history else ('',)))]
+    for r in rows:
+        if r['kind'] == 'tpsl':
+            trigger = f"{_number(r['take_profit_price'])}/{_number(r['stop_loss_price'])}"
+        else:
+            trigger = _number(r['trigger_price'])
+        created = (r['datetime'] or '')[:19].replace('T', ' ')
+        row = (r['id'], _shown_status(r), r['kind'] or '?', r['side'] or '?', trigger, _number(r['amount']), created)
+        tail = (r['placed'] or '', r['code'] or '', _one_line(r['message'] or '')) if history else ('',)
+        cells.append((*row, *tail))
+    return _grid(cells)
+
+
+def _number(value: Any) -> str:
+    """A price or amount as typed: ``99000``, ``0.52`` (no ``99000.0``, no exponent)."""
+    if value is None:
+        return ''
+    text = format(Decimal(repr(value)).normalize(), 'f') if isinstance(value, float) else str(value)
+    return text
+
+
+# -- mark-price ------------------------------------------------------------------------------
+
+
+MAX_CONTROL_REPLY_BYTES = 1 << 20
+
+
+def _run_mark_price(args: argparse.Namespace, out: Output) -> int:
+    where = _shown_url(args.url, out)
+    body = json.dumps({'contract': args.contract, 'price': args.price, 'fail': args.fail}).encode()
+    request = urllib.request.Request(where + MARK_PRICE_PATH, data=body, method='POST',
+                                     headers={'Content-Type': 'application/json'})
+    try:
+        with _Waiting(f'mark-price: waiting for {where}'), \
+                urllib.request.urlopen(request, timeout=(args.timeout or 10_000) / 1000) as response:
+            status, headers, raw = response.status, response.headers, response.read(MAX_CONTROL_REPLY_BYTES)
+    except urllib.error.HTTPError as refused:
+        status, headers, raw = refused.code, refused.headers, refused.read(MAX_CONTROL_REPLY_BYTES)
+    except OSError as failed:  # URLError (refused, DNS...), a timeout, a reset
+        cause = _network_cause(failed) or _one_line(str(failed))
+        return _mark_price_failed(out, 'NetworkError', f'no sandbox answered at {where}: {cause}', 'networkerror')
+    try:
+        reply = json.loads(raw.decode('utf-8'))
+    except ValueError:
+        reply = None
+    if headers.get(SANDBOX_HEADER) != SANDBOX_HEADER_VALUE:
+        return _mark_price_failed(out, 'BadResponse', f'{where} is not an htx-tpsl sandbox (its reply has no '
+                                  f'{SANDBOX_HEADER} header); nothing was moved', 'mark-price')
+    if status == 404:
+        return _mark_price_failed(out, 'BadResponse', f'the sandbox at {where} has no POST {MARK_PRICE_PATH}: it '
+                                  'is older than this command; nothing was moved', 'mark-price')
+    if status == 400 and isinstance(reply, dict) and isinstance(reply.get('error'), str):
+        raise UsageError(f"the sandbox refused: {_one_line(reply['error'])}; nothing was moved", 'mark-price')
+    fired = reply.get('fired') if isinstance(reply, dict) else None
+    if status != 200 or not isinstance(fired, list) or not all(isinstance(i, str) for i in fired):
+        return _mark_price_failed(out, 'BadResponse', f'unexpected reply from the sandbox at {where}: HTTP {status} '
+                                  f'{_one_line(raw.decode("utf-8", "replace"), 200)}', 'mark-price')
+    assert isinstance(reply, dict)
+    failed_note = ' and failed to place their orders (--fail)' if args.fail else ''
+    out.note(f"mark-price: {reply.get('contract')} at {reply.get('price')} on {where} (the sandbox's price for last, "
+             f"mark and index triggers): {len(fired)} TP/SL order{'' if len(fired) == 1 else 's'} fired{failed_note}.")
+    if args.json:
+        out.json(reply)
+    else:
+        for order_id in fired:
+            out.out(order_id)
+    return EXIT_OK
+
+
+def _mark_price_failed(out: Output, kind: str, message: str, see: str) -> int:
+    """No usable answer from a sandbox: one error line (``--json``: the error object), exit 1."""
+    out.note(f'error: {kind}: {message} {_see(see)}')
+    out.error(kind, message, EXIT_UNANSWERED, see)
+    return EXIT_UNANSWERED
 
 
 def _duration(seconds: float) -> str:
@@ -1145,6 +1468,8 @@ def _run_sandbox(args: argparse.Namespace, out: Output) -> int:
         out.out(f'  secret:   {DEMO_SECRET}')
         out.out(f'  ccxt:     ccxt_htx_tpsl.htx(ccxt_htx_tpsl.sandbox.exchange_config({server.hostname!r}))')
         out.out(f'  htx-tpsl: htx-tpsl cancel BTC/USDT:USDT ID... --url {server.url}')
+        out.out(f'  prices:   htx-tpsl mark-price --url {server.url} BTC-USDT PRICE  (fires the TP/SL orders it '
+                'crosses)')
         contract, count = args.seed
         if count:
             seeded = server.seed_open_orders(contract, count)

@@ -301,7 +301,7 @@ def test_sandbox_seed_prints_a_count_and_writes_the_ids_to_a_file(tmp_path: Any)
         assert len(ids) == 2000 and len(set(ids)) == 2000
         assert seeded == (f'seeded 2000 open TP/SL orders on BTC-USDT: {ids[0]} ... {ids[-1]}; '
                           f'all 2000 ids in {ids_file}')
-        assert len(served.banner) == 7 and all(len(line) < 200 for line in served.banner)
+        assert len(served.banner) == 8 and all(len(line) < 200 for line in served.banner)
         assert sorted(open_ids(served.url, 'v5')) == sorted(ids)
 
         other = banner_of(many_no_file)
@@ -335,5 +335,6 @@ def test_every_troubleshooting_link_of_the_command_has_its_section() -> None:
     codes = {*cli.DOCUMENTED_CODES, *protocol.CANCEL_CODE_STATUS, *protocol.WRONG_FAMILY_CODES,
              protocol.RATE_LIMITED, protocol.SYSTEM_ERROR, protocol.NOTHING_TO_CANCEL}
     classes = {name.lower() for name in cli.DOCUMENTED_CLASSES}
-    missing = (codes | classes | {'usage-errors', 'credentials', 'no-credentials', 'other-errors'}) - anchors
+    sections = {'usage-errors', 'credentials', 'no-credentials', 'other-errors', 'mark-price'}
+    missing = (codes | classes | sections) - anchors
     assert not missing, f'docs/troubleshooting.md has no section for {sorted(missing)}'

@@ -562,7 +562,7 @@ def test_serve_forever_stops_on_sigterm() -> None:
             banner = process.stdout.readline()
             assert banner.startswith('HTX sandbox on http://127.0.0.1:'), banner
             url = banner.split()[3]
-            lines = [process.stdout.readline() for _ in range(5)]
+            lines = [process.stdout.readline() for _ in range(6)]  # the banner up to the seeded ids
             assert 'seeded 2 open TP/SL orders on BTC-USDT: 1200000000000000001 1200000000000000002\n' in lines, lines
             assert requests.get(f'{url}/api/v1/timestamp', timeout=5).ok
             process.send_signal(signal.SIGTERM)

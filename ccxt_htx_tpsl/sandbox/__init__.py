@@ -16,7 +16,8 @@ It plays HTX in 2026: accounts are ``classic`` (``/linear-swap-api/v1/swap_(cros
 ``unified``/``unified-single`` (``/v5/algo/order``, ``/v5/algo/order/opens``,
 ``/v5/algo/order/history``, ``/v5/algo/cancel_orders``), each refused by the other family;
 ``GET /v5/account/asset_mode`` tells them apart. ``Sandbox.set_mark_price`` moves a contract's price
-and fires the TP/SL orders it crosses, which then show in the history endpoints. With signature v2
+and fires the TP/SL orders it crosses, which then show in the history endpoints (from another
+process: ``POST /sandbox/mark_price``, the sandbox's own control endpoint). With signature v2
 checks, HTX's per-UID and per-endpoint rate limits, simulated latency, fault injection and bounded
 memory. ``python -m ccxt_htx_tpsl.sandbox`` serves one in the foreground.
 """

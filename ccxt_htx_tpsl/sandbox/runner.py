@@ -175,6 +175,7 @@ class Sandbox:
             asset_mode_key=asset_mode_key,
             max_body_bytes=max_body_bytes,
             log=RequestLog(max_records),
+            mark_price=self._mark_price_reply,
         )
         self._runner: web.AppRunner | None = None
         self._sock: socket.socket | None = None
@@ -534,6 +535,7 @@ class Sandbox:
         ``fail_code``/``fail_reason`` ``state.DEFAULT_FIRE_FAILURE`` (1048, UNCONFIRMED; or
         ``fail=(code, reason)``) and ``relation_order_id`` "-1", the twin left waiting; v5 state
         ``failed``. ValueError for an unknown contract or a price that is not a positive number.
+        A sandbox in another process does this for ``POST /sandbox/mark_price`` (:mod:`.control`).
         """
         found = _contract(_contract_code(contract))
         number = Decimal(_price('price', price))
@@ -548,6 +550,12 @@ class Sandbox:
             self._prices[found.contract_code] = number
             fired = self._ctx.book.fire(found, float(number), failure)
             return fired + self._ctx.algo_book.fire(found, number, failure is not None)
+
+    def _mark_price_reply(self, contract: str, price: str, fail: bool) -> dict[str, Any]:
+        """``POST /sandbox/mark_price`` (:mod:`.control`): :meth:`set_mark_price`, and what it set."""
+        fired = self.set_mark_price(contract, price, fail=fail)  # ValueError: the reply names what is wrong
+        return {'contract': _contract(_contract_code(contract)).contract_code, 'price': _price('price', price),
+                'fired': fired}
 
     def mark_price(self, contract: str) -> Decimal:
         """``contract``'s price: the last :meth:`set_mark_price`, else its reference price."""

@@ -3,7 +3,8 @@
 A request goes: simulated network latency (it *arrives* after the delay) -> fault injection (like a
 CDN in front of HTX) -> route -> for private endpoints: signature v2 -> every rate window that
 applies (:meth:`SandboxContext.windows`) -> the account-family check -> the body -> the endpoint.
-Every reply carries the ``X-HTX-TPSL-Sandbox`` header and is recorded.
+Every reply carries the ``X-HTX-TPSL-Sandbox`` header and is recorded, except the sandbox's own
+control endpoint (:mod:`.control`, ``POST /sandbox/mark_price``), which skips all of the above.
 
 Two API families, each with its own envelope (:mod:`.errors`) and its own order book:
 
@@ -43,6 +44,7 @@ from aiohttp.typedefs import Handler, Middleware
 from .. import protocol
 from . import auth, contracts
 from .accounts import ASSET_MODES, Accounts, family_of
+from .control import CONTROL_ROUTES, MARK_PRICE_PATH, MarkPrice, mark_price_handler
 from .endpoints import PRIVATE, READS, Action
 from .errors import (
     CLASSIC_ENVELOPE,
@@ -126,6 +128,7 @@ class SandboxContext:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     faults: FaultInjector = field(default_factory=FaultInjector)
     log: RequestLog = field(default_factory=RequestLog)
+    mark_price: MarkPrice | None = None  # POST /sandbox/mark_price (control.py), served when set
     limiter: RateLimiter = field(init=False)
     public_limiter: SlidingWindowLimiter = field(init=False)
     uid_trade: Window = field(init=False)
@@ -263,6 +266,10 @@ async def _body_order_ids(request: web.Request) -> list[str]:
 def _gateway(ctx: SandboxContext) -> Middleware:
     @web.middleware
     async def gateway(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if ctx.mark_price is not None and (request.method, request.path) in CONTROL_ROUTES:
+            control = await handler(request)  # the harness, not HTX traffic: no latency, fault or record
+            control.headers[SANDBOX_HEADER] = SANDBOX_HEADER_VALUE
+            return control
         delay_ms = ctx.latency.draw_ms()
         if delay_ms:
             await ctx.pause(delay_ms / 1000)  # the network: the request arrives (and is counted) after it
@@ -448,4 +455,6 @@ def build_app(ctx: SandboxContext) -> web.Application:
     app.router.add_get(PRIVATE_PREFIX + 'swap_contract_info', _contract_info(ctx))
     for (method, path), route in routes(ctx).items():
         app.router.add_route(method, path, _private(ctx, route))
+    if ctx.mark_price is not None:
+        app.router.add_post(MARK_PRICE_PATH, mark_price_handler(ctx.mark_price))
     return app
