@@ -60,7 +60,11 @@ FLAGS: Final[dict[str, tuple[str, ...]]] = {
 NOT_TPSL: Final = ('trigger', 'stop', 'trailing')
 CCXT_FLAGS: Final = ('stopLossTakeProfit', 'stopLoss', 'takeProfit', 'trigger', 'stop', 'trailing')
 # By client order id: ccxt's v5 request (the package's cancels and lookups go by order id).
-CLIENT_IDS: Final = ('clientOrderId', 'client_order_id', 'algo_client_order_id')
+CLIENT_IDS: Final = ('clientOrderId', 'client_order_id', 'algo_client_order_id', 'clientOrderIds',
+                     'client_order_ids')
+CLIENT_ID_METHODS: Final = ('cancelOrder', 'cancelOrders', 'fetchOrder')
+# ccxt reads these to choose the market type (handle_market_type_and_params / handle_sub_type_and_params)
+MARKET_TYPE_KEYS: Final = ('type', 'defaultType', 'subType', 'defaultSubType')
 
 # The margin mode ccxt uses when neither params nor options name one: 'cross' where ccxt sends one
 # (createOrder; the history: fetchContractOrders), None where it sends none (the v5 algo cancel,
@@ -108,8 +112,10 @@ class TpslUnifiedMixin(TpslFlowsMixin):
             if any(params.get(k) is not None for k in TRIGGER_OR_TRAILING):
                 return False
             return any(params.get(k) is not None for k in (*TP_PRICE, *SL_PRICE))
-        if method in ('cancelOrder', 'fetchOrder') and any(params.get(k) is not None for k in CLIENT_IDS):
+        if method in CLIENT_ID_METHODS and any(params.get(k) is not None for k in CLIENT_IDS):
             return False
+        if method == 'cancelOrder':  # ccxt: safe_bool_n, the first flag that is set decides
+            return next((params[f] for f in FLAGS[method] if params.get(f) is not None), None) is True
         return any(params.get(flag) is True for flag in FLAGS[method])
 
     def _tpsl_unified_market(self, symbol: Any) -> Json | None:
@@ -123,18 +129,25 @@ class TpslUnifiedMixin(TpslFlowsMixin):
         return market if market.get('swap') and market.get('linear') else None
 
     def _tpsl_unified_margins(self, method: str, params: Json, where: str, market: Json) -> tuple[str, ...]:
-        """The margin modes to use: ``marginMode`` (or HTX's ``margin_mode``) in params, else ccxt's
-        options for the method, else ccxt's default (:data:`MARGIN_DEFAULT`; None: both, or the one the
-        market supports)."""
-        given = params.pop('margin_mode', None)
-        mode, rest = self.handle_margin_mode_and_params(MARGIN_OPTION_METHOD.get(method, method), params)
-        params.clear()
-        params.update(rest)
-        params.pop('defaultMarginMode', None)
-        chosen = given if given is not None else mode if mode is not None else MARGIN_DEFAULT[method]
-        if chosen is None:
-            supported = self.safe_string(market.get('info'), 'support_margin_mode')
+        """The margin modes to use: ``marginMode`` (or HTX's ``margin_mode``) in params; else, where ccxt
+        sends one (:data:`MARGIN_DEFAULT` not None), ccxt's options for the method, else ccxt's default;
+        where ccxt sends none, both. A market with one margin mode is asked in that one unless params
+        name the other (then the package's ``NotSupported`` says so)."""
+        given = [params.pop(key) for key in ('marginMode', 'margin_mode', 'defaultMarginMode') if key in params]
+        given = [value for value in given if value is not None]
+        if len(set(map(str, given))) > 1:
+            raise BadRequest(f'{where} marginMode, margin_mode and defaultMarginMode disagree ({given!r:.80}); '
+                             'nothing was sent')
+        supported = self.safe_string(market.get('info'), 'support_margin_mode')
+        if given:
+            chosen = given[0]
+        elif MARGIN_DEFAULT[method] is None:
             return (supported,) if supported in MARGINS else MARGINS
+        else:
+            mode, _ = self.handle_margin_mode_and_params(MARGIN_OPTION_METHOD.get(method, method), {})
+            chosen = mode if mode is not None else MARGIN_DEFAULT[method]
+            if supported in MARGINS:
+                chosen = supported  # a default never asks a market for a margin mode it does not have
         if chosen not in MARGINS:
             raise BadRequest(f"{where} marginMode must be 'cross' or 'isolated', got {chosen!r:.40}")
         return (chosen,)
@@ -143,15 +156,25 @@ class TpslUnifiedMixin(TpslFlowsMixin):
         """ccxt's ``method`` as a TP/SL flow, or :data:`CCXT` (nothing sent) when the call is ccxt's."""
         if not self._tpsl_unified_takes(method, params):
             return CCXT
+        where = f'{self.id} {method}()'
+        params = {key: value for key, value in params.items() if value is not None}  # as ccxt's safe_* read them
+        until = params.pop('until', None)
+        if until is not None:
+            until = int(_validate.non_negative(until, 'until', where, integer=True))
         yield LOAD_MARKETS
         market = self._tpsl_unified_market(symbol)
         if market is None:
             return CCXT
-        where = f'{self.id} {method}()'
-        params = dict(params)
+        # ccxt reads (and removes) the market type; a call that names another type is ccxt's
+        market_type, params = self.handle_market_type_and_params(method, market, params)
+        sub_type, params = self.handle_sub_type_and_params(method, market, params)
+        if market_type != 'swap' or sub_type != 'linear':
+            return CCXT
+        params = {key: value for key, value in params.items() if key not in MARKET_TYPE_KEYS}
         kind = next((flag for flag in FLAGS.get(method, ()) if params.get(flag) is True), ALL_KINDS)
         for flag in CCXT_FLAGS:
-            params.pop(flag, None)
+            if isinstance(params.get(flag), bool):
+                params.pop(flag)
         margins = self._tpsl_unified_margins(method, params, where, market)
         symbol = market['symbol']
         if method == 'createOrder':
@@ -169,12 +192,8 @@ class TpslUnifiedMixin(TpslFlowsMixin):
             order = yield from self._flow_unified_fetch_one(args[0], symbol, params, margins, kind)
             return order
         since, limit = args
-        until = params.pop('until', None)
         params.pop('paginate', None)  # every page is read anyway
-        orders = yield from self._flow_unified_listing(method, symbol, params, margins, kind, since, limit)
-        if until is not None:
-            bound = _validate.non_negative(until, 'until', where, integer=True)
-            orders = [o for o in orders if o['timestamp'] is None or o['timestamp'] <= bound]
+        orders = yield from self._flow_unified_listing(method, symbol, params, margins, kind, since, limit, until)
         return orders
 
     # -- create --------------------------------------------------------------------------------
@@ -185,6 +204,12 @@ class TpslUnifiedMixin(TpslFlowsMixin):
         ``side`` closes. Both in one call would be two orders; ccxt sends only the stop-loss, this refuses."""
         take_profit = _first(params, TP_PRICE)
         stop_loss = _first(params, SL_PRICE)
+        if isinstance(params.get('stopLoss'), dict) or isinstance(params.get('takeProfit'), dict):
+            raise BadRequest(
+                f'{where} a takeProfitPrice / stopLossPrice order with an attached stopLoss / takeProfit would be '
+                'two TP/SL orders, and create_order returns one: nothing was sent. Call create_order once per '
+                'price, or create_isolated_tpsl_orders / create_cross_tpsl_orders(symbol, side, amount, '
+                'takeProfit, stopLoss) for both')
         if take_profit is not None and stop_loss is not None:
             raise BadRequest(
                 f'{where} takeProfitPrice and stopLossPrice together are two TP/SL orders, and create_order '
@@ -215,16 +240,30 @@ class TpslUnifiedMixin(TpslFlowsMixin):
     # -- cancel --------------------------------------------------------------------------------
 
     def _flow_unified_cancel(self, ids: Any, symbol: str, params: Json, margins: tuple[str, ...]) -> Flow[list[Any]]:
-        """Cancel by id in the first margin mode; ids HTX does not know there (1061) are tried in the
-        other one on the classic API (its cancels are per margin mode; v5's cancel is for both)."""
-        orders = yield from self._flow_cancel(ids, symbol, params, margins[0])
+        """Cancel by id in the first margin mode; on the classic API (its cancels are per margin mode; v5's
+        is for both) ids HTX does not know there (1061), or whose state stayed unknown, are tried in the
+        other one. Raises (with every id in ``.orders``) only while some id's state is still unknown."""
+        failure: BaseError | None = None
+        try:
+            orders = yield from self._flow_cancel(ids, symbol, params, margins[0])
+        except BaseError as error:
+            found = _errors.orders(error)
+            if found is None or len(margins) == 1 or self._tpsl_auto_family == protocol.V5:
+                raise
+            orders, failure = found, error
         if len(margins) == 1 or self._tpsl_auto_family == protocol.V5:
             return orders
-        unknown = [o['id'] for o in orders if outcome(o).code == protocol.ORDER_NOT_FOUND]
-        if unknown:
-            again = yield from self._flow_cancel(unknown, symbol, params, margins[1])
-            better = {o['id']: o for o in again if outcome(o).code != protocol.ORDER_NOT_FOUND}
-            orders = [better.get(o['id'], o) for o in orders]
+        again_ids = [o['id'] for o in orders if _unknown(o) or outcome(o).code == protocol.ORDER_NOT_FOUND]
+        if again_ids:
+            try:
+                again = yield from self._flow_cancel(again_ids, symbol, params, margins[1])
+            except BaseError as error:
+                again = _errors.orders(error) or []
+                failure = failure or error
+            second = {o['id']: o for o in again}
+            orders = [_better(o, second.get(o['id'])) for o in orders]
+        if failure is not None and any(_unknown(o) for o in orders):
+            raise self._tpsl_scrub(_errors.attach(failure, orders=orders, htx_reply=_errors.htx_reply(failure)))
         return orders
 
     def _tpsl_single_cancel(self, order: Any, where: str) -> Any:
@@ -258,12 +297,14 @@ class TpslUnifiedMixin(TpslFlowsMixin):
         raise missing
 
     def _flow_unified_listing(self, method: str, symbol: str, params: Json, margins: tuple[str, ...], kind: str,
-                              since: Any, limit: Any) -> Flow[list[Any]]:
-        """The TP/SL orders a ccxt listing asks for, in every margin mode asked, of ``kind``, since/limit applied."""
+                              since: Any, limit: Any, until: int | None) -> Flow[list[Any]]:
+        """The TP/SL orders a ccxt listing asks for, in every margin mode asked, of ``kind``, created no
+        later than ``until``, then since/limit applied (an order listed open and then in history: once, finished)."""
         where = f'{self.id} {method}()'
         since = None if since is None else int(_validate.non_negative(since, 'since', where, integer=True))
         limit = None if limit is None else int(_validate.non_negative(limit, 'limit', where, integer=True))
-        inner = limit if kind == ALL_KINDS else None  # a filter by kind reads everything, then limits
+        # a filter (kind, until) reads everything, then limits
+        inner = limit if kind == ALL_KINDS and until is None else None
         orders: list[Any] = []
         if method in ('fetchOpenOrders', 'fetchOrders'):
             orders += yield from self._flow_each_margin(
@@ -272,18 +313,24 @@ class TpslUnifiedMixin(TpslFlowsMixin):
         if method != 'fetchOpenOrders':
             orders += yield from self._flow_each_margin(
                 margins, lambda m: self._flow_history(symbol, since, inner, params, m, status))
-        chosen = [o for o in orders if _of_kind(o, kind)]
+        by_id = {o['id']: o for o in orders}  # the history's reading last: it wins over the open list's
+        chosen = [o for o in by_id.values() if _of_kind(o, kind)
+                  and (until is None or o['timestamp'] is None or o['timestamp'] <= until)]
         return self._tpsl_since_limit_filter(chosen, since, limit, tail=since is None and method != 'fetchOpenOrders')
 
     def _flow_each_margin(self, margins: Iterable[str], flow: Any) -> Flow[list[Any]]:
-        """``flow(margin)`` for each margin mode, concatenated; a failure carries what came before in ``.orders``."""
+        """``flow(margin)`` for each margin mode, concatenated; a failure in one does not stop the next,
+        and the first is raised at the end carrying everything in ``.orders``."""
         found: list[Any] = []
+        failure: BaseError | None = None
         for margin in margins:
             try:
                 found += yield from flow(margin)
             except BaseError as error:
-                _errors.attach(error, orders=found + (_errors.orders(error) or []), htx_reply=_errors.htx_reply(error))
-                raise
+                found += _errors.orders(error) or []
+                failure = failure or error
+        if failure is not None:
+            raise _errors.attach(failure, orders=found, htx_reply=_errors.htx_reply(failure))
         return found
 
 
@@ -291,6 +338,23 @@ def _first(params: Json, keys: tuple[str, ...]) -> Any:
     """The first of ``keys`` set in ``params`` (all of them removed)."""
     values = [params.pop(key, None) for key in keys]
     return next((value for value in values if value is not None), None)
+
+
+def _unknown(order: Any) -> bool:
+    """An id whose state HTX did not tell (its reply lost, and nowhere in HTX's lists)."""
+    return bool(order['status'] is None and outcome(order).code is None)
+
+
+def _better(first: Any, second: Any) -> Any:
+    """What to report for an id tried in both margin modes: a state HTX shows wins; an unknown outcome
+    in the second is unknown; HTX not knowing it in the second (1061) keeps the first's answer."""
+    if second is None:
+        return first
+    if second['status'] is not None:
+        return second
+    if _unknown(second):
+        return first if first['status'] is not None else second
+    return first if outcome(second).code == protocol.ORDER_NOT_FOUND else second
 
 
 def _of_kind(order: Any, kind: str) -> bool:

@@ -304,3 +304,85 @@ def test_calls_the_package_leaves_to_ccxt_raise_ccxts_exception_classes(
     expected = [r for r, ours in zip(raised['ccxt'], taken, strict=True) if not ours]
     assert raised['ours'] == expected
     assert 'BadRequest' in raised['ccxt']  # a refusal ccxt maps: the package must not turn it into NotSupported
+
+
+# -- review findings, each pinned ------------------------------------------------------------------
+
+
+def test_until_bounds_the_listing_before_limit_and_is_checked_before_sending(
+        ex: Any, run: Run, sandbox: Sandbox) -> None:
+    made = [run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000 + i})) for i in range(4)]
+    run(ex.cancel_orders([o['id'] for o in made], SYMBOL, TPSL))
+    cancelled = run(ex.fetch_canceled_orders(SYMBOL, None, None, TPSL))
+    stamps = sorted(o['timestamp'] for o in cancelled)
+    bounded = run(ex.fetch_canceled_orders(SYMBOL, None, 2, dict(TPSL, until=stamps[1])))
+    assert [o['timestamp'] for o in bounded] == stamps[:2]  # the newest two created by `until`, not []
+    before = len(sandbox.requests)
+    with pytest.raises(ccxt.BadRequest, match='until'):
+        run(ex.fetch_canceled_orders(SYMBOL, None, None, dict(TPSL, until=-5)))
+    assert len(sandbox.requests) == before
+
+
+def test_margin_options_ccxt_ignores_here_do_not_hide_orders(
+        make_exchange: Any, run: Run, sandbox: Sandbox) -> None:
+    exchange = make_exchange(sandbox.hostname, options={'defaultMarginMode': 'isolated'})
+    cross = run(exchange.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000,
+                                                                            'marginMode': 'cross'}))
+    assert run(exchange.fetch_order(cross['id'], SYMBOL, {'stopLoss': True}))['status'] == 'open'
+    assert [o['id'] for o in run(exchange.fetch_open_orders(SYMBOL, None, None, TPSL))] == [cross['id']]
+    assert run(exchange.cancel_order(cross['id'], SYMBOL, TPSL))['status'] == 'canceled'
+    # where ccxt does read it (create_order): the option is the margin mode
+    isolated = run(exchange.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000}))
+    assert run(exchange.fetch_open_orders(SYMBOL, None, None, dict(TPSL, marginMode='isolated')))[0]['id'] == \
+        isolated['id']
+    with pytest.raises(ccxt.BadRequest, match='disagree'):
+        run(exchange.fetch_open_orders(SYMBOL, None, None, dict(TPSL, marginMode='cross', margin_mode='isolated')))
+
+
+def test_a_market_with_one_margin_mode_is_asked_in_that_one(ex: Any, run: Run) -> None:
+    one = 'TRX/USDT:USDT'
+    assert ex.market(one)['info'].get('support_margin_mode') == 'isolated'
+    order = run(ex.create_order(one, 'market', 'sell', 1, None, {'stopLossPrice': 0.01}))  # ccxt's default: cross
+    run(ex.cancel_order(order['id'], one, TPSL))
+    assert [o['id'] for o in run(ex.fetch_canceled_orders(one, None, None, TPSL))] == [order['id']]
+    assert [o['status'] for o in run(ex.fetch_orders(one, None, None, TPSL))] == ['canceled']
+
+
+def test_an_attached_leg_on_a_tpsl_create_is_refused_not_dropped(ex: Any, run: Run, sandbox: Sandbox) -> None:
+    before = len(sandbox.requests)
+    for params in ({'takeProfitPrice': 150000, 'stopLoss': {'triggerPrice': 50000}},
+                   {'stopLossPrice': 50000, 'takeProfit': {'triggerPrice': 150000}}):
+        with pytest.raises(ccxt.BadRequest, match='two TP/SL orders'):
+            run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, params))
+    assert tpsl_requests(sandbox, before) == []
+
+
+@pytest.mark.parametrize('account_mode', ['unified'])
+def test_flags_and_market_types_are_read_as_ccxt_reads_them(ex: Any, run: Run, sandbox: Sandbox) -> None:
+    (order_id,) = sandbox.add_algo_orders('BTC-USDT', 1)
+    # cancel_order: the first flag that is set decides (ccxt's safe_bool_n): False first is a regular cancel
+    before = len(sandbox.requests)
+    with pytest.raises(ccxt.BaseError):
+        run(ex.cancel_order(order_id, SYMBOL, {'stopLossTakeProfit': False, 'stopLoss': True}))
+    assert tpsl_requests(sandbox, before) == ['cancel_order']  # ccxt's v5/trade/cancel_order
+    # ccxt's market-type params are read and removed, never sent to HTX as its `type`
+    for extra in ({'type': 'swap'}, {'defaultType': 'swap'}, {'subType': 'linear'}):
+        assert [o['id'] for o in run(ex.fetch_open_orders(SYMBOL, None, None, dict(TPSL, **extra)))] == [order_id]
+    assert run(ex.cancel_order(order_id, SYMBOL, dict(TPSL, type='swap')))['status'] == 'canceled'
+
+
+@pytest.mark.parametrize('account_mode', ['classic'])
+def test_a_lost_reply_in_one_margin_mode_does_not_stop_the_other(ex: Any, run: Run, sandbox: Sandbox) -> None:
+    run(ex.fetch_tpsl_route())
+    (isolated,) = sandbox.add_tpsl_orders('BTC-USDT', count=1, margin_mode='isolated')
+    sandbox.inject('swap_cross_tpsl_cancel', drop=True)
+    assert run(ex.cancel_order(isolated, SYMBOL, TPSL))['status'] == 'canceled'
+    assert sandbox.order(isolated)['status'] == 6
+    sandbox.clear_faults()
+    cross = run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000}))
+    other = run(ex.create_order(SYMBOL, 'market', 'sell', 1, None, {'stopLossPrice': 50000, 'marginMode': 'isolated'}))
+    sandbox.inject('swap_cross_tpsl_cancelall', drop=True)
+    with pytest.raises(ccxt.NetworkError) as raised:  # the cross cancel-all's reply was lost: said, not hidden
+        run(ex.cancel_all_orders(SYMBOL, TPSL))
+    assert {o['id']: o['status'] for o in raised.value.orders} == {cross['id']: 'canceled', other['id']: 'canceled'}
+    assert [sandbox.order(i)['status'] for i in (cross['id'], other['id'])] == [6, 6]
