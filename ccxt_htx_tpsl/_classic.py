@@ -210,7 +210,7 @@ class Classic:
         if not isinstance(reply, dict) or reply.get('status') != 'ok' or not isinstance(reply.get('data'), dict):
             return None
         data = reply['data']
-        errors = data.get('errors', [])
+        errors = data.get('errors')  # doc examples: always there, [] when none failed
         if not isinstance(data.get('successes'), str | list) or not isinstance(errors, list):
             return None  # HTX always names both: without them the reply says nothing
         failed = [ex.safe_string(item, 'order_id') for item in errors if isinstance(item, dict)]

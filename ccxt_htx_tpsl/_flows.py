@@ -881,6 +881,7 @@ class TpslFlowsMixin(TpslCoreMixin):
         at all it is raised, with all of it in ``.orders``: never 'nothing to cancel'."""
         orders = {o['id']: o for o in lost.named}
         arrival = self._tpsl_arrival(lost.sent_at)
+        asked: BaseError | None = None
         try:
             finished = yield from self._flow_listed(job, Query(history=True, status='canceled', recent=True,
                                                                pages=RECONCILE_REQUESTS))
@@ -895,6 +896,7 @@ class TpslFlowsMixin(TpslCoreMixin):
             logger.warning('%s %s: asking HTX what its cancel-all did failed (%s: %s)', self.id, job.method,
                            type(error).__name__, self._tpsl_scrub(error))
             still_open = []
+            asked = error
         if still_open:
             try:
                 by_id = yield from self._flow_cancel_report(job, still_open)
@@ -906,10 +908,12 @@ class TpslFlowsMixin(TpslCoreMixin):
             return answer
         first = lost.attempt.error
         assert first is not None
+        shows = (f'HTX shows {len(answer)} orders cancelled since or still open (those cancelled by id)'
+                 if asked is None else f'asking HTX what it did failed too ({type(asked).__name__}), so what it '
+                 f'cancelled is unknown ({len(answer)} orders named)')
         failure = type(first)(
             f'{first} [{job.method}(): the reply to HTX\'s cancel-all was lost, so it may have cancelled '
-            f'orders no reply names; HTX shows {len(answer)} orders cancelled since or still open (those '
-            'cancelled by id): see .orders]')
+            f'orders no reply names; {shows}: see .orders]')
         failure.__cause__ = first
         raise self._tpsl_scrub(_errors.attach(failure, orders=answer))
 
@@ -929,8 +933,11 @@ class TpslFlowsMixin(TpslCoreMixin):
         if last.error is None:
             named = family.cancel_all_named(self, last.reply)
             outcomes = family.cancel_outcomes(self, named, last.reply) if named is not None else None
-            if named is None or outcomes is None:
-                raise BadResponse(f'{job.where} unexpected reply: {last.reply!r:.300}')
+            if named is None or outcomes is None:  # no usable reply: it may have cancelled orders it does not name
+                unusable = BadResponse(f'{job.where} unexpected reply: {last.reply!r:.300}')
+                if self._tpsl_reconciling():
+                    return Tried(LostCancelAll(Attempt(error=unusable, transient=True), sent_at, [], False), side)
+                raise unusable
             replied = self._tpsl_outcome_orders(job.market, named, outcomes)
             if lost is not None and self._tpsl_reconciling():  # an earlier attempt may have cancelled more
                 return Tried(LostCancelAll(lost, sent_at, replied, True), side)

@@ -158,13 +158,13 @@ class TpslUnifiedMixin(TpslFlowsMixin):
             return CCXT
         where = f'{self.id} {method}()'
         params = {key: value for key, value in params.items() if value is not None}  # as ccxt's safe_* read them
-        until = params.pop('until', None)
-        if until is not None:
-            until = int(_validate.non_negative(until, 'until', where, integer=True))
         yield LOAD_MARKETS
         market = self._tpsl_unified_market(symbol)
         if market is None:
             return CCXT
+        until = params.pop('until', None)  # checked before anything of the package's is sent
+        if until is not None:
+            until = int(_validate.non_negative(until, 'until', where, integer=True))
         # ccxt reads (and removes) the market type; a call that names another type is ccxt's
         market_type, params = self.handle_market_type_and_params(method, market, params)
         sub_type, params = self.handle_sub_type_and_params(method, market, params)

@@ -339,8 +339,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument('--since', type=_since, metavar='MS',
                          help='only orders created at or after this time, in milliseconds since 1970')
     listing.add_argument('--limit', type=_count(1_000_000, low=1), metavar='N',
-                         help='at most N orders: open, the oldest N; history, the newest N (with --since: the '
-                              'oldest N since then)')
+                         help='at most N orders: the newest N (with --since: the oldest N since then)')
     _target_options(listing, sandbox=True, sandbox_help='list on an embedded sandbox, which starts empty (without HTX '
                     'credentials, --sandbox or --url is required: list never guesses where to ask)')
     listing.add_argument('--json', action='store_true', help='print the orders as JSON')
@@ -908,11 +907,11 @@ def _cancel_all_answered(orders: list[dict[str, Any]], error: ccxt.BaseError | N
     refusal of one request leaves the per-id answers to the others standing."""
     if error is None:
         return True
+    refusal, _ = _htx_said(error)
+    if refusal is None:  # no reply (or no usable one) to a request that was sent (.orders set): HTX may have acted
+        return bool(orders) or isinstance(getattr(error, 'orders', None), list)
     if not orders:
         return False
-    refusal, _ = _htx_said(error)
-    if refusal is None:  # no reply (or no usable one): HTX may have acted
-        return True
     return any(o['status'] is not None or outcome(o).code != refusal for o in orders)
 
 

@@ -346,3 +346,21 @@ def test_ctrl_c_exits_130_and_a_cancel_all_says_its_outcome_is_unknown() -> None
         'interrupted while HTX was asked to cancel: the outcome is unknown; list the open TP/SL orders '
         '(htx-tpsl list) to see what is left.')
     assert listed.returncode == 130 and json.loads(listed.out)['error']['type'] == 'KeyboardInterrupt'
+
+
+def test_cancel_all_whose_reply_was_lost_exits_1_never_nothing_could_be_done() -> None:
+    # the request reached HTX (every order is cancelled) but no reply came, nor any to the lookups after
+    # it: the outcome is unknown, which is exit 1 as for `cancel`, not 2 ("nothing could be done")
+    import subprocess
+    import sys
+    with Sandbox(account_mode='classic') as sandbox:
+        sandbox.add_tpsl_orders('BTC-USDT', count=3)
+        sandbox.inject('swap_tpsl_cancelall', drop=True, times=5)
+        sandbox.inject('swap_tpsl_hisorders', http_status=502, times=50)
+        sandbox.inject('swap_tpsl_openorders', http_status=502, times=50)
+        done = subprocess.run([sys.executable, '-m', 'ccxt_htx_tpsl', 'cancel-all', 'BTC-USDT', '--url', sandbox.url,
+                               '--route', 'v1', '--timeout', '3000', '--json'], capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert json.loads(done.stdout) == []  # no id HTX named: the rows it could report
+    assert 'error: NetworkError' in done.stderr and 'asking HTX what it did failed too' in done.stderr

@@ -12,10 +12,14 @@ import pytest
 
 from .conftest import Make, Run
 from .hostile import (
+    CANCEL_ALL,
+    OPEN_ORDERS,
     V5_CANCEL,
     V5_OPEN_ORDERS,
     HostileServer,
     garbage,
+    open_order,
+    open_orders_page,
     reply,
     v5_cancel_reply,
     v5_ok,
@@ -73,3 +77,19 @@ def test_v5_cancel_all_cancels_every_listed_order_whatever_its_state(unified: Ho
                                                         ('1500000000000000007', 'canceled')]
     [sent] = unified.requests_to(V5_CANCEL)
     assert sent.order_ids() == ['1500000000000000006', '1500000000000000007']
+
+
+@pytest.mark.parametrize('data', [{'successes': ''}, {'errors': None, 'successes': '1'}, {}],
+                         ids=['no-errors', 'errors-null', 'empty'])
+def test_a_classic_cancel_all_reply_without_its_lists_is_never_nothing_to_cancel(
+        make: Make, run: Run, data: dict[str, Any]) -> None:
+    # HTX names both (doc examples: "errors": [] and "successes"): without them the reply says nothing, so
+    # the order still open is asked about and cancelled by id, and the call raises BadResponse with it
+    with HostileServer(assets_mode=0) as classic:
+        exchange = make(classic)
+        waiting = '1200000000000000005'
+        classic.script(CANCEL_ALL, reply({'status': 'ok', 'data': data, 'ts': 1780738313102}))
+        classic.script(OPEN_ORDERS, reply(open_orders_page([open_order(waiting)], 1, 1)))
+        with pytest.raises(ccxt.BadResponse) as raised:
+            run(exchange.cancel_all_isolated_tpsl_orders(SYMBOL, {'route': 'v1'}))
+        assert [o['id'] for o in raised.value.orders] == [waiting]
