@@ -242,7 +242,8 @@ class TpslUnifiedMixin(TpslFlowsMixin):
     def _flow_unified_cancel(self, ids: Any, symbol: str, params: Json, margins: tuple[str, ...]) -> Flow[list[Any]]:
         """Cancel by id in the first margin mode; on the classic API (its cancels are per margin mode; v5's
         is for both) ids HTX does not know there (1061), or whose state stayed unknown, are tried in the
-        other one. Raises (with every id in ``.orders``) only while some id's state is still unknown."""
+        other one. Raises (with every id in ``.orders``) when HTX refused a request as a whole, or while some
+        id's state is still unknown."""
         failure: BaseError | None = None
         try:
             orders = yield from self._flow_cancel(ids, symbol, params, margins[0])
@@ -262,7 +263,9 @@ class TpslUnifiedMixin(TpslFlowsMixin):
                 failure = failure or error
             second = {o['id']: o for o in again}
             orders = [_better(o, second.get(o['id'])) for o in orders]
-        if failure is not None and any(_unknown(o) for o in orders):
+        # raised as the package's cancel raises: a request HTX refused as a whole, or an id still unknown
+        refused = failure is not None and _errors.htx_reply(failure) is not None
+        if failure is not None and (refused or any(_unknown(o) for o in orders)):
             raise self._tpsl_scrub(_errors.attach(failure, orders=orders, htx_reply=_errors.htx_reply(failure)))
         return orders
 

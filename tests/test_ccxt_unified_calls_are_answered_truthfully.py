@@ -393,3 +393,15 @@ def test_a_lost_reply_in_one_margin_mode_does_not_stop_the_other(ex: Any, run: R
         run(ex.cancel_all_orders(SYMBOL, TPSL))
     assert {o['id']: o['status'] for o in raised.value.orders} == {cross['id']: 'canceled', other['id']: 'canceled'}
     assert [sandbox.order(i)['status'] for i in (cross['id'], other['id'])] == [6, 6]
+
+
+@pytest.mark.parametrize('account_mode', ['classic'])
+def test_a_cancel_htx_refused_as_a_whole_raises_its_refusal_in_both_margin_modes(
+        ex: Any, run: Run, sandbox: Sandbox) -> None:
+    run(ex.fetch_tpsl_route())
+    (order_id,) = sandbox.add_tpsl_orders('BTC-USDT', count=1, margin_mode='isolated')
+    sandbox.inject('swap_cross_tpsl_cancel', err_code=1030, times=1)  # HTX refuses the request: it did nothing
+    with pytest.raises(ccxt.BaseError) as raised:
+        run(ex.cancel_orders([order_id], SYMBOL, TPSL))
+    assert ccxt_htx_tpsl.outcome(raised.value.orders[0]).code == '1030'
+    assert sandbox.order(order_id)['status'] == 2  # still open, and not reported cancelled
