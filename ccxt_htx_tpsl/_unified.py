@@ -58,7 +58,7 @@ FLAGS: Final[dict[str, tuple[str, ...]]] = {
 # Any of these true makes the call a trigger or trailing order's: ccxt's, whatever else is set
 # (ccxt tests trigger first, and so do we).
 NOT_TPSL: Final = ('trigger', 'stop', 'trailing')
-CCXT_FLAGS: Final = ('stopLossTakeProfit', 'stopLoss', 'takeProfit', 'trigger', 'stop', 'trailing')
+CCXT_FLAGS: Final = (*FLAGS['cancelOrder'], *NOT_TPSL)  # every boolean flag ccxt reads: removed before sending
 # By client order id: ccxt's v5 request (the package's cancels and lookups go by order id).
 CLIENT_IDS: Final = ('clientOrderId', 'client_order_id', 'algo_client_order_id', 'clientOrderIds',
                      'client_order_ids')
